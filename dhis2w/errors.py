@@ -1,0 +1,229 @@
+"""The exception hierarchy, and the one place a DHIS2 error response becomes an exception.
+
+Everything dhis2w raises on purpose derives from :class:`Dhis2Error`. Server answers become
+:class:`ApiError` subclasses chosen by meaning (auth, permission, not found, conflict, server),
+parsed from DHIS2's WebMessage envelope or its bare ``{"message": ...}`` bodies. Bad input is a
+:class:`ValueError` subclass raised before any request. Messages name the call, the URL path
+and DHIS2's own message, and never contain credentials.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+__all__ = [
+    "AmbiguousNameError",
+    "ApiError",
+    "AuthenticationError",
+    "ConflictError",
+    "Dhis2Error",
+    "FileTooLargeError",
+    "InvalidInputError",
+    "InvalidUidError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "ProfileError",
+    "SendOutcomeUnknownError",
+    "ServerError",
+    "StorageTimeoutError",
+    "TransportError",
+    "UnexpectedResponseError",
+    "UnknownNameError",
+    "error_from_response",
+]
+
+
+class Dhis2Error(Exception):
+    """Base of every error dhis2w raises on purpose."""
+
+
+class ProfileError(Dhis2Error):
+    """No usable profile: missing settings, an unknown profile name, or an unsafe setup."""
+
+
+class InvalidInputError(Dhis2Error, ValueError):
+    """Bad input caught before any request was sent."""
+
+
+class InvalidUidError(InvalidInputError):
+    """A value that is not a DHIS2 UID (11 characters, a letter then letters or digits)."""
+
+
+class FileTooLargeError(InvalidInputError):
+    """A file over the server's upload limit (DHIS2 default: 10,000,000 bytes)."""
+
+
+class UnknownNameError(InvalidInputError):
+    """A username / group name / org-unit name or code that matches nothing."""
+
+
+class AmbiguousNameError(InvalidInputError):
+    """A name that matches more than one object; the message lists the candidates."""
+
+
+class TransportError(Dhis2Error):
+    """The request did not get an answer: connect error, timeout, connection dropped."""
+
+
+class SendOutcomeUnknownError(TransportError):
+    """A non-idempotent call whose response was lost: it may or may not have happened.
+
+    dhis2w never retries such a call blindly. Check the inbox (or the object) before
+    sending again.
+    """
+
+
+class StorageTimeoutError(Dhis2Error, TimeoutError):
+    """A file resource did not reach ``storageStatus`` STORED in time."""
+
+    def __init__(self, message: str, *, uid: str, last_status: str | None) -> None:
+        super().__init__(message)
+        self.uid = uid
+        self.last_status = last_status
+
+
+class ApiError(Dhis2Error):
+    """DHIS2 answered with an error. Fields come from its WebMessage envelope when present."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        method: str = "",
+        path: str = "",
+        http_status: str | None = None,
+        status: str | None = None,
+        error_code: str | None = None,
+        dev_message: str | None = None,
+        body: bytes = b"",
+    ) -> None:
+        self.message = message
+        self.status_code = status_code
+        self.method = method
+        self.path = path
+        self.http_status = http_status
+        self.status = status
+        self.error_code = error_code
+        self.dev_message = dev_message
+        self.body = body
+        super().__init__(self._describe())
+
+    def _describe(self) -> str:
+        where = f"{self.method} {self.path}".strip()
+        code = f" [{self.error_code}]" if self.error_code else ""
+        prefix = f"{where} failed " if where else ""
+        return f"{prefix}(HTTP {self.status_code}{code}): {self.message}"
+
+
+class AuthenticationError(ApiError):
+    """401, or the 302 redirect to the login page DHIS2 sends instead of a 401."""
+
+
+class PermissionDeniedError(ApiError):
+    """403: the credentials are valid but not allowed to do this."""
+
+
+class NotFoundError(ApiError):
+    """404, or DHIS2's 200-with-``{"message": "No MessageConversation found ..."}`` body."""
+
+
+class ConflictError(ApiError):
+    """409: DHIS2 refused the request's content (no recipients, attachment reused, ...)."""
+
+
+class ServerError(ApiError):
+    """5xx: the server failed."""
+
+
+class UnexpectedResponseError(ApiError):
+    """A body that is not what the endpoint promises (HTML where JSON was expected, ...)."""
+
+
+class _ErrorBody(msgspec.Struct, rename="camel"):
+    http_status: str | None = None
+    http_status_code: int | None = None
+    status: str | None = None
+    message: str | None = None
+    dev_message: str | None = None
+    error_code: str | None = None
+
+
+_error_body_decoder = msgspec.json.Decoder(_ErrorBody)
+
+
+def _class_for_status(status_code: int) -> type[ApiError]:
+    if status_code == 401:
+        return AuthenticationError
+    if status_code == 403:
+        return PermissionDeniedError
+    if status_code == 404:
+        return NotFoundError
+    if status_code == 409:
+        return ConflictError
+    if status_code >= 500:
+        return ServerError
+    return ApiError
+
+
+def _looks_like_html(content_type: str, body: bytes) -> bool:
+    return "html" in content_type.lower() or body.lstrip()[:1] == b"<"
+
+
+def error_from_response(
+    *,
+    method: str,
+    path: str,
+    status_code: int,
+    content_type: str,
+    body: bytes,
+) -> ApiError:
+    """Turn an error answer into the matching :class:`ApiError` subclass.
+
+    Understands the WebMessage envelope, DHIS2's bare ``{"message": ...}`` RootNode bodies,
+    Spring's default error JSON (``{"error": ...}``), HTML pages and empty bodies.
+    """
+    cls = _class_for_status(status_code)
+    if _looks_like_html(content_type, body):
+        return cls(
+            f"the server answered with an HTML page instead of JSON (HTTP {status_code})",
+            status_code=status_code,
+            method=method,
+            path=path,
+            body=body,
+        )
+    parsed: _ErrorBody | None = None
+    if body.strip():
+        try:
+            parsed = _error_body_decoder.decode(body)
+        except msgspec.DecodeError:
+            parsed = None
+    if parsed is None:
+        text = body.decode("utf-8", "replace").strip()[:300]
+        return cls(
+            text or f"HTTP {status_code} with an empty body",
+            status_code=status_code,
+            method=method,
+            path=path,
+            body=body,
+        )
+    message = parsed.message
+    if message is None:
+        # Spring's own error JSON (e.g. a missing required query parameter) uses "error".
+        try:
+            spring = msgspec.json.decode(body)
+        except msgspec.DecodeError:
+            spring = None
+        if isinstance(spring, dict) and isinstance(spring.get("error"), str):
+            message = str(spring["error"])
+    return cls(
+        message or f"HTTP {status_code}",
+        status_code=status_code,
+        method=method,
+        path=path,
+        http_status=parsed.http_status,
+        status=parsed.status,
+        error_code=parsed.error_code,
+        dev_message=parsed.dev_message,
+        body=body,
+    )
