@@ -1,0 +1,213 @@
+"""``dhis2w files resources|documents ...``: uploads and downloads through the library.
+
+``files resources upload`` prints the new UID alone on stdout so a shell can capture it:
+``fr=$(dhis2w files resources upload plan.pdf --domain MESSAGE_ATTACHMENT)``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from .commands import EnumChoice, Group, json_option, with_client
+from .output import Progress, echo, echo_json, echo_table
+from .state import AppState
+
+if TYPE_CHECKING:
+    from dhis2w import Client
+
+
+@click.group(cls=Group)
+def files() -> None:
+    """File resources (message attachments) and documents."""
+
+
+@files.group("resources")
+def resources() -> None:
+    """File resources (/api/fileResources): upload, inspect, download."""
+
+
+@resources.command("upload")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--domain",
+    type=EnumChoice("FileResourceDomain"),
+    default="MESSAGE_ATTACHMENT",
+    show_default=True,
+    help="Storage domain (any case). MESSAGE_ATTACHMENT to attach it to a message.",
+)
+@click.option("--name", "filename", help="Filename to store (default: the file's own).")
+@click.option("--content-type", help="MIME type (default: guessed from the name).")
+@click.option("--no-wait", is_flag=True, help="Return at once, while still PENDING.")
+@json_option
+@with_client
+def upload_resource(
+    state: AppState,
+    client: Client,
+    path: Path,
+    domain: Any,
+    filename: str | None,
+    content_type: str | None,
+    no_wait: bool,
+) -> None:
+    """Upload a file; prints its UID (waits until the server has stored it)."""
+    with Progress(state, f"uploading {path.name}") as progress:
+        fr = client.files.upload_file_resource(
+            path,
+            filename=filename,
+            domain=domain,
+            content_type=content_type,
+            wait=not no_wait,
+            progress=progress.bytes,
+        )
+    if state.json:
+        echo_json(fr)
+    else:
+        echo(state, fr.id)
+
+
+@resources.command("get")
+@click.argument("uid")
+@json_option
+@with_client
+def get_resource(state: AppState, client: Client, uid: str) -> None:
+    """Show a file resource: name, type, size, domain, storage status."""
+    from .views import show_file_resource
+
+    fr = client.files.get_file_resource(uid)
+    if state.json:
+        echo_json(fr)
+    else:
+        show_file_resource(state, fr)
+
+
+@resources.command("download")
+@click.argument("uid")
+@click.argument("dest", required=False, metavar="[DEST | -]")
+@json_option
+@with_client
+def download_resource(state: AppState, client: Client, uid: str, dest: str | None) -> None:
+    """Download a file resource's content to DEST (default: its name here) or '-'."""
+    from .transfer import deliver
+
+    def fetch(target: Path | None, progress: Any) -> Any:
+        return client.files.download_file_resource(uid, dest=target, progress=progress)
+
+    def default_name() -> str:
+        fr = client.files.get_file_resource(uid)
+        return fr.name or fr.display_name or uid
+
+    deliver(state, fetch, dest, default_name)
+
+
+# -- documents --------------------------------------------------------------------------
+
+
+@files.group("documents")
+def documents() -> None:
+    """Documents (/api/documents): uploaded files and external links."""
+
+
+@documents.command("list")
+@click.option("-q", "--query", help="Only documents whose name matches.")
+@click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--page-size", type=click.IntRange(1, 10_000), default=50, show_default=True)
+@json_option
+@with_client
+def list_documents(
+    state: AppState, client: Client, query: str | None, page: int, page_size: int
+) -> None:
+    """List documents."""
+    from .views import DOCUMENT_COLUMNS, document_row, pager_footer
+
+    kwargs: dict[str, Any] = {"page": page, "page_size": page_size}
+    if query:
+        kwargs["query"] = query
+    result = client.files.list_documents(**kwargs)
+    if state.json:
+        echo_json(result)
+        return
+    docs = list(getattr(result, "documents", result))
+    if docs:
+        echo_table(state, DOCUMENT_COLUMNS, [document_row(d) for d in docs])
+    else:
+        echo(state, "no documents")
+    echo(state, pager_footer(getattr(result, "pager", None), len(docs)), dim=True)
+
+
+@documents.command("get")
+@click.argument("uid")
+@json_option
+@with_client
+def get_document(state: AppState, client: Client, uid: str) -> None:
+    """Show one document."""
+    from .views import show_document
+
+    doc = client.files.get_document(uid)
+    if state.json:
+        echo_json(doc)
+    else:
+        show_document(state, doc)
+
+
+@documents.command("upload")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--name", help="Document name (default: the file name).")
+@json_option
+@with_client
+def upload_document(state: AppState, client: Client, path: Path, name: str | None) -> None:
+    """Upload a file as a document; prints its UID."""
+    with Progress(state, f"uploading {path.name}") as progress:
+        doc = client.files.upload_document(path, name=name or path.name, progress=progress.bytes)
+    if state.json:
+        echo_json(doc)
+    else:
+        echo(state, doc.id)
+
+
+@documents.command("add-url")
+@click.argument("name")
+@click.argument("url")
+@json_option
+@with_client
+def add_url(state: AppState, client: Client, name: str, url: str) -> None:
+    """Add an external (link) document; prints its UID."""
+    doc = client.files.create_external_document(name=name, url=url)
+    if state.json:
+        echo_json(doc)
+    else:
+        echo(state, doc.id)
+
+
+@documents.command("download")
+@click.argument("uid")
+@click.argument("dest", required=False, metavar="[DEST | -]")
+@json_option
+@with_client
+def download_document(state: AppState, client: Client, uid: str, dest: str | None) -> None:
+    """Download a document's file to DEST (default: its name here) or '-'."""
+    from .transfer import deliver
+
+    def fetch(target: Path | None, progress: Any) -> Any:
+        return client.files.download_document(uid, dest=target, progress=progress)
+
+    def default_name() -> str:
+        doc = client.files.get_document(uid)
+        return doc.name or doc.display_name or uid
+
+    deliver(state, fetch, dest, default_name)
+
+
+@documents.command("delete")
+@click.argument("uid")
+@json_option
+@with_client
+def delete_document(state: AppState, client: Client, uid: str) -> None:
+    """Delete a document."""
+    client.files.delete_document(uid)
+    if state.json:
+        echo_json({"id": uid, "deleted": True})
+    else:
+        echo(state, f"{uid}  deleted")

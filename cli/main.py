@@ -1,0 +1,112 @@
+"""The root ``dhis2w`` group: global options, lazy sub-command loading, error mapping.
+
+Sub-command modules are imported only when their group is actually used (or listed by
+``--help``), and none of them imports httpx, msgspec or the library at module level: that
+keeps ``dhis2w --help`` within a small factor of ``python -c "import click"``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from .state import AppState
+
+#: name -> ("module", "attribute"); the module is imported on first use only.
+_SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "messaging": ("dhis2w_cli.messaging", "messaging"),
+    "files": ("dhis2w_cli.files", "files"),
+    "profile": ("dhis2w_cli.profiles", "profile"),
+    "system": ("dhis2w_cli.system", "system"),
+    "emulator": ("dhis2w_cli.servers", "emulator"),
+    "mcp": ("dhis2w_cli.servers", "mcp"),
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose sub-commands live in modules imported on demand (Click docs pattern).
+
+    It is also the single place where library exceptions become exit codes: ``invoke``
+    wraps the whole command tree, so every command gets the same one-line error.
+    """
+
+    def __init__(self, *args: Any, lazy: dict[str, tuple[str, str]] | None = None, **kw: Any):
+        super().__init__(*args, **kw)
+        self._lazy = dict(lazy or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self._lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self._lazy:
+            module_name, attr = self._lazy[cmd_name]
+            command = getattr(importlib.import_module(module_name), attr)
+            assert isinstance(command, click.Command)
+            return command
+        return super().get_command(ctx, cmd_name)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:  # mapped to an exit code and one stderr line
+            from .errors import to_click_exception
+
+            raise to_click_exception(exc, ctx) from exc
+
+
+@click.group(
+    cls=LazyGroup,
+    lazy=_SUBCOMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.option(
+    "-p",
+    "--profile",
+    "profile_name",
+    metavar="NAME",
+    help="Profile from profiles.toml (or 'demo'). Default: DHIS2_PROFILE, DHIS2_* env, "
+    "then the profiles.toml default.",
+)
+@click.option("-j", "--json", "as_json", is_flag=True, help="Print only JSON on stdout.")
+@click.option("--debug", is_flag=True, help="Log every request on stderr; tracebacks on errors.")
+@click.option(
+    "--color/--no-color",
+    "color",
+    default=None,
+    help="Force colour on or off (default: on for a terminal; NO_COLOR always wins).",
+)
+@click.version_option(package_name="dhis2w", prog_name="dhis2w", message="%(prog)s %(version)s")
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    profile_name: str | None,
+    as_json: bool,
+    debug: bool,
+    color: bool | None,
+) -> None:
+    """DHIS2 messaging and files from the shell.
+
+    Tables for people, JSON (--json) for scripts. Try it without a server:
+    `dhis2w -p demo messaging list`.
+    """
+    state = ctx.ensure_object(AppState)
+    state.profile_name = profile_name
+    state.json = state.json or as_json
+    state.debug = debug
+    state.color_flag = color
+    if debug:
+        state.enable_debug_logging()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point (``dhis2w = dhis2w_cli.main:main``)."""
+    cli.main(args=argv, prog_name="dhis2w", obj=AppState())
+
+
+if __name__ == "__main__":  # pragma: no cover - ``python -m dhis2w_cli.main``
+    main(sys.argv[1:])

@@ -1,0 +1,478 @@
+"""``dhis2w messaging ...``: the inbox, threads, sending and the ticket workflow.
+
+Each command is one or two library calls; recipient names go through
+``client.directory`` so people can type ``--user admin`` instead of an 11-character UID.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from .commands import EnumChoice, Group, json_option, with_client
+from .output import Progress, echo, echo_json, echo_json_stream, info
+from .state import AppState
+
+if TYPE_CHECKING:
+    from dhis2w import Client
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@click.group(cls=Group)
+def messaging() -> None:
+    """Read, send and manage message conversations."""
+
+
+# -- shared options ---------------------------------------------------------------------
+
+
+def recipient_options(f: F) -> F:
+    """``--user``, ``--user-group``, ``--org-unit``: UIDs or names, repeatable."""
+    f = click.option(
+        "--org-unit",
+        "--ou",
+        "org_units",
+        multiple=True,
+        metavar="OU",
+        help="Organisation unit (UID, name or code): all its users. Repeatable.",
+    )(f)
+    f = click.option(
+        "-g",
+        "--user-group",
+        "user_groups",
+        multiple=True,
+        metavar="GROUP",
+        help="User group (UID, name or code): all its members. Repeatable.",
+    )(f)
+    f = click.option(
+        "-u",
+        "--user",
+        "users",
+        multiple=True,
+        metavar="USER",
+        help="Recipient user (UID or username / name). Repeatable.",
+    )(f)
+    return f
+
+
+def attachment_options(f: F) -> F:
+    """``--attachment FR_UID`` (already uploaded) and ``--attach PATH`` (upload now)."""
+    f = click.option(
+        "--attach",
+        "attach_paths",
+        multiple=True,
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="Upload this file as a MESSAGE_ATTACHMENT, wait until stored, attach it.",
+    )(f)
+    f = click.option(
+        "-a",
+        "--attachment",
+        "attachments",
+        multiple=True,
+        metavar="FR_UID",
+        help="A MESSAGE_ATTACHMENT file resource UID to attach. Repeatable.",
+    )(f)
+    return f
+
+
+def read_text(text: str) -> str:
+    """``-`` means standard input (long or multi-line bodies); trailing newlines dropped."""
+    if text == "-":
+        return click.get_text_stream("stdin").read().rstrip("\n")
+    return text
+
+
+def resolve_recipients(
+    client: Client, users: Sequence[str], groups: Sequence[str], org_units: Sequence[str]
+) -> dict[str, list[str]]:
+    d = client.directory
+    return {
+        "users": list(d.resolve_users(list(users))) if users else [],
+        "user_groups": list(d.resolve_user_groups(list(groups))) if groups else [],
+        "organisation_units": list(d.resolve_organisation_units(list(org_units)))
+        if org_units
+        else [],
+    }
+
+
+def upload_attachments(
+    state: AppState, client: Client, uids: Sequence[str], paths: Sequence[Path]
+) -> list[str]:
+    """The attachment UIDs to send: the given ones, then each ``--attach`` file uploaded."""
+    result = list(uids)
+    for path in paths:
+        with Progress(state, f"uploading {path.name}") as progress:
+            fr = client.files.upload_file_resource(
+                path, domain="MESSAGE_ATTACHMENT", wait=True, progress=progress.bytes
+            )
+        if not state.json:
+            info(f"uploaded {path.name} as {fr.id}")
+        result.append(fr.id)
+    return result
+
+
+# -- reading ----------------------------------------------------------------------------
+
+
+@messaging.command("list")
+@click.option(
+    "--filter",
+    "filters",
+    multiple=True,
+    metavar="PROP:OP:VALUE",
+    help="A DHIS2 filter, e.g. read:eq:false. Repeatable (AND).",
+)
+@click.option("--unread", is_flag=True, help="Only unread conversations.")
+@click.option("--type", "message_type", type=EnumChoice("MessageType"), help="Only this type.")
+@click.option("--status", type=EnumChoice("Status"), help="Only this ticket status.")
+@click.option("--priority", type=EnumChoice("Priority"), help="Only this priority.")
+@click.option("--follow-up", is_flag=True, help="Only conversations marked for follow-up.")
+@click.option("--assignee", metavar="USER", help="Only tickets assigned to USER (UID or name).")
+@click.option("-q", "--query", help="Search subject, text and sender.")
+@click.option("--order", default="lastMessage:desc", show_default=True, help="DHIS2 order.")
+@click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--page-size", type=click.IntRange(1, 10_000), help="[default: 50, --all: 200]")
+@click.option("--all", "all_pages", is_flag=True, help="Stream every page.")
+@click.option("--limit", type=click.IntRange(min=1), help="Stop after N (implies --all).")
+@json_option
+@with_client
+def list_conversations(
+    state: AppState,
+    client: Client,
+    filters: tuple[str, ...],
+    unread: bool,
+    message_type: Any,
+    status: Any,
+    priority: Any,
+    follow_up: bool,
+    assignee: str | None,
+    query: str | None,
+    order: str,
+    page: int,
+    page_size: int | None,
+    all_pages: bool,
+    limit: int | None,
+) -> None:
+    """List conversations of your inbox, newest first (one page, or --all)."""
+    from . import views
+
+    criteria: dict[str, Any] = {
+        "filter": list(filters) or None,
+        "query": query,
+        "message_type": message_type,
+        "status": status,
+        "priority": priority,
+        "unread": True if unread else None,
+        "follow_up": True if follow_up else None,
+        "assignee": client.directory.resolve_users([assignee])[0] if assignee else None,
+        "order": order,
+    }
+    if page_size is not None:
+        criteria["page_size"] = page_size
+    if not (all_pages or limit):
+        result = client.messaging.list_conversations(page=page, **criteria)
+        if state.json:
+            echo_json(result)
+        else:
+            views.show_page(state, result)
+        return
+    stream = client.messaging.iter_conversations(limit=limit, **criteria)
+    with Progress(state, "conversations fetched:") as progress:
+
+        def counted() -> Any:
+            for n, conv in enumerate(stream, 1):
+                progress.count(n)
+                yield conv
+
+        if state.json:
+            echo_json_stream(counted())
+            return
+        conversations = list(counted())
+    views.show_conversations(state, conversations, f"total {len(conversations)}")
+
+
+@messaging.command("get")
+@click.argument("uid")
+@json_option
+@with_client
+def get_conversation(state: AppState, client: Client, uid: str) -> None:
+    """Show one conversation: header, participants and the whole thread."""
+    from . import views
+
+    conv = client.messaging.get_conversation(uid)
+    if state.json:
+        echo_json(conv)
+    else:
+        views.show_conversation(state, conv)
+
+
+@messaging.command("unread-count")
+@click.option("--type", "message_type", type=EnumChoice("MessageType"), help="Only this type.")
+@json_option
+@with_client
+def unread_count(state: AppState, client: Client, message_type: Any) -> None:
+    """Print how many conversations are unread (a number alone)."""
+    n = client.messaging.unread_count(message_type=message_type)
+    if state.json:
+        echo_json(n)
+    else:
+        echo(state, str(n))
+
+
+# -- writing ----------------------------------------------------------------------------
+
+
+@messaging.command("send")
+@click.argument("subject")
+@click.argument("text")
+@recipient_options
+@attachment_options
+@json_option
+@with_client
+def send(
+    state: AppState,
+    client: Client,
+    subject: str,
+    text: str,
+    users: tuple[str, ...],
+    user_groups: tuple[str, ...],
+    org_units: tuple[str, ...],
+    attachments: tuple[str, ...],
+    attach_paths: tuple[Path, ...],
+) -> None:
+    """Start a conversation; prints its UID. TEXT '-' reads standard input."""
+    body = read_text(text)
+    recipients = resolve_recipients(client, users, user_groups, org_units)
+    files = upload_attachments(state, client, attachments, attach_paths)
+    conv = client.messaging.send(subject=subject, text=body, attachments=files, **recipients)
+    if state.json:
+        echo_json(conv)
+        return
+    echo(state, conv.id)
+    info(f"sent {subject!r} to {len(conv.user_messages) or 'its'} participants")
+
+
+@messaging.command("reply")
+@click.argument("uid")
+@click.argument("text")
+@click.option("--internal", is_flag=True, help="An internal note (ticket managers only).")
+@attachment_options
+@json_option
+@with_client
+def reply(
+    state: AppState,
+    client: Client,
+    uid: str,
+    text: str,
+    internal: bool,
+    attachments: tuple[str, ...],
+    attach_paths: tuple[Path, ...],
+) -> None:
+    """Reply to a conversation. TEXT '-' reads standard input."""
+    body = read_text(text)
+    files = upload_attachments(state, client, attachments, attach_paths)
+    conv = client.messaging.reply(uid, text=body, internal=internal, attachments=files)
+    if state.json:
+        echo_json(conv)
+        return
+    count = f" ({conv.message_count} messages)" if conv.message_count is not None else ""
+    echo(state, f"replied to {conv.id} {conv.subject or ''!r}{count}")
+
+
+@messaging.command("feedback")
+@click.argument("subject")
+@click.argument("text")
+@json_option
+@with_client
+def feedback(state: AppState, client: Client, subject: str, text: str) -> None:
+    """Send feedback to the system's feedback recipients (a TICKET); prints its UID."""
+    conv = client.messaging.send_feedback(subject=subject, text=read_text(text))
+    if state.json:
+        echo_json(conv)
+    else:
+        echo(state, conv.id)
+
+
+@messaging.command("add-recipients")
+@click.argument("uid")
+@recipient_options
+@json_option
+@with_client
+def add_recipients(
+    state: AppState,
+    client: Client,
+    uid: str,
+    users: tuple[str, ...],
+    user_groups: tuple[str, ...],
+    org_units: tuple[str, ...],
+) -> None:
+    """Add users, groups or org units to an existing conversation."""
+    recipients = resolve_recipients(client, users, user_groups, org_units)
+    client.messaging.add_recipients(uid, **recipients)
+    if state.json:
+        echo_json({"id": uid, **recipients})
+    else:
+        added = sum(len(v) for v in recipients.values())
+        echo(state, f"{uid}  added {added} recipient(s)")
+
+
+# -- per-user state on many conversations -----------------------------------------------
+
+
+def _bulk(name: str, method: str, done: str, not_done: str, doc: str) -> click.Command:
+    """One ``messaging <name> UID...`` command over a library call returning changed UIDs."""
+
+    @click.argument("uids", nargs=-1, required=True, metavar="UID...")
+    @json_option
+    @with_client
+    def command(state: AppState, client: Client, uids: tuple[str, ...]) -> None:
+        changed = getattr(client.messaging, method)(list(uids))
+        if state.json:
+            echo_json(changed)
+        else:
+            from .views import show_uid_report
+
+            show_uid_report(state, uids, changed, done, not_done)
+
+    command.__doc__ = doc
+    return messaging.command(name)(command)
+
+
+_bulk(
+    "mark-read",
+    "mark_read",
+    "marked read",
+    "unchanged (already read, or not yours)",
+    "Mark conversations read for you; reports which changed.",
+)
+_bulk(
+    "mark-unread",
+    "mark_unread",
+    "marked unread",
+    "unchanged (already unread, or not yours)",
+    "Mark conversations unread for you; reports which changed.",
+)
+_bulk(
+    "delete",
+    "delete_conversation",
+    "removed from your inbox",
+    "not removed (not in your inbox)",
+    "Remove conversations from your inbox (others keep their copy).",
+)
+_bulk(
+    "follow-up",
+    "follow_up",
+    "marked for follow-up",
+    "unchanged",
+    "Mark conversations for follow-up.",
+)
+_bulk(
+    "unfollow-up",
+    "unfollow_up",
+    "follow-up cleared",
+    "unchanged",
+    "Clear the follow-up mark.",
+)
+
+
+# -- ticket workflow --------------------------------------------------------------------
+
+
+@messaging.command("set-priority")
+@click.argument("uid")
+@click.argument("priority", type=EnumChoice("Priority"))
+@json_option
+@with_client
+def set_priority(state: AppState, client: Client, uid: str, priority: Any) -> None:
+    """Set a conversation's priority (NONE, LOW, MEDIUM, HIGH; any case)."""
+    client.messaging.set_priority(uid, priority)
+    _report(state, {"id": uid, "priority": priority.value}, f"{uid}  priority {priority.value}")
+
+
+@messaging.command("set-status")
+@click.argument("uid")
+@click.argument("status", type=EnumChoice("Status"))
+@json_option
+@with_client
+def set_status(state: AppState, client: Client, uid: str, status: Any) -> None:
+    """Set a ticket's status (NONE, OPEN, PENDING, INVALID, SOLVED; any case)."""
+    client.messaging.set_status(uid, status)
+    _report(state, {"id": uid, "status": status.value}, f"{uid}  status {status.value}")
+
+
+@messaging.command("assign")
+@click.argument("uid")
+@click.argument("user")
+@json_option
+@with_client
+def assign(state: AppState, client: Client, uid: str, user: str) -> None:
+    """Assign a conversation to USER (UID or username / name)."""
+    user_uid = client.directory.resolve_users([user])[0]
+    client.messaging.assign(uid, user_uid)
+    _report(state, {"id": uid, "assignee": user_uid}, f"{uid}  assigned to {user} ({user_uid})")
+
+
+@messaging.command("unassign")
+@click.argument("uid")
+@json_option
+@with_client
+def unassign(state: AppState, client: Client, uid: str) -> None:
+    """Remove the assignee of a conversation."""
+    client.messaging.unassign(uid)
+    _report(state, {"id": uid, "assignee": None}, f"{uid}  unassigned")
+
+
+def _report(state: AppState, data: dict[str, Any], line: str) -> None:
+    if state.json:
+        echo_json(data)
+    else:
+        echo(state, line)
+
+
+# -- attachments ------------------------------------------------------------------------
+
+
+@messaging.group("attachment")
+def attachment() -> None:
+    """Files attached to messages."""
+
+
+@attachment.command("download")
+@click.argument("conversation")
+@click.argument("message")
+@click.argument("file")
+@click.argument("dest", required=False, metavar="[DEST | -]")
+@json_option
+@with_client
+def download_attachment(
+    state: AppState,
+    client: Client,
+    conversation: str,
+    message: str,
+    file: str,
+    dest: str | None,
+) -> None:
+    """Download an attachment to DEST (default: its own name here), or '-' for stdout.
+
+    The UIDs are shown by `dhis2w messaging get CONVERSATION`.
+    """
+    from .transfer import deliver
+
+    def fetch(target: Path | None, progress: Any) -> Any:
+        return client.messaging.download_attachment(
+            conversation, message, file, dest=target, progress=progress
+        )
+
+    def default_name() -> str:
+        conv = client.messaging.get_conversation(conversation)
+        for msg in conv.messages:
+            for att in msg.attachments:
+                if att.id == file and (att.name or att.display_name):
+                    return str(att.name or att.display_name)
+        return file
+
+    deliver(state, fetch, dest, default_name)

@@ -1,0 +1,212 @@
+"""``dhis2w profile ...``: named connections in profiles.toml, secrets never on the command
+line (they would land in shell history and ``ps``): prompted with hidden input or taken
+from ``DHIS2_PASSWORD`` / ``DHIS2_PAT``.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from .commands import Group, json_option, with_state
+from .output import Column, echo, echo_fields, echo_json, echo_table, info
+from .state import AppState
+
+if TYPE_CHECKING:
+    from dhis2w import Profile
+
+MASK = "********"
+
+
+@click.group(cls=Group)
+def profile() -> None:
+    """Saved connections (profiles.toml): list, show, add, remove, default, verify."""
+
+
+def auth_kind(p: Profile) -> str:
+    if p.token:
+        return "pat"
+    if p.username:
+        return "basic"
+    return "none"
+
+
+def masked(p: Profile, name: str | None = None) -> dict[str, Any]:
+    """What may be shown of a profile: everything but the secrets, which are masked."""
+    return {
+        "name": name or p.name,
+        "baseUrl": p.base_url,
+        "auth": auth_kind(p),
+        "username": p.username,
+        "password": MASK if p.password else None,
+        "token": MASK if p.token else None,
+        "timeout": p.timeout,
+        "verify": p.verify,
+        "allowInsecureHttp": p.allow_insecure_http,
+    }
+
+
+@profile.command("list")
+@json_option
+@with_state
+def list_profiles(state: AppState) -> None:
+    """List saved profiles; '*' marks the default."""
+    from dhis2w.profile import default_profile_name, list_profiles
+
+    profiles = list_profiles()
+    default = default_profile_name()
+    rows = [masked(p, name) | {"default": name == default} for name, p in profiles.items()]
+    if state.json:
+        echo_json(rows)
+        return
+    if not rows:
+        echo(state, "no profiles yet: `dhis2w profile add NAME --url URL`, or use -p demo")
+        return
+    echo_table(
+        state,
+        (
+            Column(" ", max_width=1),
+            Column("name", max_width=24),
+            Column("url", flex=True, min_width=16),
+            Column("auth", max_width=5),
+            Column("username", max_width=24),
+        ),
+        [
+            ["*" if r["default"] else "", r["name"], r["baseUrl"], r["auth"], r["username"] or ""]
+            for r in rows
+        ],
+    )
+
+
+@profile.command("show")
+@click.argument("name", required=False)
+@json_option
+@with_state
+def show(state: AppState, name: str | None) -> None:
+    """Show a profile (default: the one in use) with its secrets masked."""
+    from dhis2w import load_profile
+
+    p = load_profile(name or state.profile_name)
+    data = masked(p, name or state.profile_name)
+    if state.json:
+        echo_json(data)
+    else:
+        echo_fields(state, data.items())
+
+
+@profile.command("add")
+@click.argument("name")
+@click.option("--url", required=True, help="Server base URL, e.g. https://play.dhis2.org/dev")
+@click.option(
+    "--auth",
+    type=click.Choice(["basic", "pat"], case_sensitive=False),
+    default="basic",
+    show_default=True,
+    help="Username + password, or a personal access token.",
+)
+@click.option("--username", help="For --auth basic (prompted when missing).")
+@click.option("--project", is_flag=True, help="Save in ./.dhis2/profiles.toml, not ~/.config.")
+@click.option("--default", "make_default", is_flag=True, help="Make it the default profile.")
+@click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds.")
+@click.option("--no-verify", is_flag=True, help="Do not verify TLS certificates.")
+@click.option("--allow-insecure-http", is_flag=True, help="Allow credentials over plain http://.")
+@json_option
+@with_state
+def add(
+    state: AppState,
+    name: str,
+    url: str,
+    auth: str,
+    username: str | None,
+    project: bool,
+    make_default: bool,
+    timeout: float,
+    no_verify: bool,
+    allow_insecure_http: bool,
+) -> None:
+    """Save a profile. The password (DHIS2_PASSWORD) or token (DHIS2_PAT) comes from the
+    environment, else a hidden prompt -- never from a flag."""
+    from dhis2w import Profile
+    from dhis2w.profile import profiles_file, save_profile
+
+    secrets: dict[str, str | None] = {}
+    if auth.lower() == "pat":
+        secrets["token"] = os.environ.get("DHIS2_PAT") or click.prompt(
+            "Personal access token", hide_input=True, err=True
+        )
+    else:
+        username = username or click.prompt("Username", err=True)
+        secrets["username"] = username
+        secrets["password"] = os.environ.get("DHIS2_PASSWORD") or click.prompt(
+            "Password", hide_input=True, err=True
+        )
+    p = Profile(
+        base_url=url,
+        timeout=timeout,
+        verify=not no_verify,
+        allow_insecure_http=allow_insecure_http,
+        name=name,
+        **secrets,
+    )
+    scope = "project" if project else "global"
+    save_profile(p, name=name, scope=scope, make_default=make_default)
+    where = str(profiles_file(scope))
+    if state.json:
+        echo_json(masked(p, name) | {"file": where, "default": make_default})
+    else:
+        echo(state, f"saved profile {name!r} in {where}" + (" (default)" if make_default else ""))
+
+
+@profile.command("remove")
+@click.argument("name")
+@json_option
+@with_state
+def remove(state: AppState, name: str) -> None:
+    """Delete a saved profile."""
+    from dhis2w.profile import remove_profile
+
+    remove_profile(name)
+    if state.json:
+        echo_json({"name": name, "removed": True})
+    else:
+        echo(state, f"removed profile {name!r}")
+
+
+@profile.command("default")
+@click.argument("name", required=False)
+@json_option
+@with_state
+def default(state: AppState, name: str | None) -> None:
+    """Show the default profile, or make NAME the default."""
+    from dhis2w.profile import default_profile_name, set_default_profile
+
+    if name:
+        set_default_profile(name)
+    current = default_profile_name()
+    if state.json:
+        echo_json({"default": current})
+    elif current:
+        echo(state, current)
+    else:
+        info("no default profile")
+
+
+@profile.command("verify")
+@click.argument("name", required=False)
+@json_option
+@with_state
+def verify(state: AppState, name: str | None) -> None:
+    """Connect with a profile: who you are (/api/me) and the server version."""
+    from dhis2w import Client, load_profile
+
+    p = load_profile(name or state.profile_name)
+    with Client(p) as client:
+        me = client.system.me()
+        si = client.system.info()
+    if state.json:
+        echo_json({"profile": masked(p, name or state.profile_name), "me": me, "systemInfo": si})
+        return
+    who = me.display_name or me.name or me.username or me.id
+    echo(state, f"ok: {who} ({me.username}) on DHIS2 {si.version} at {p.base_url}", fg="green")
