@@ -17,35 +17,18 @@ from .state import AppState
 if TYPE_CHECKING:
     from dhis2w import Profile
 
-MASK = "********"
-
 
 @click.group(cls=Group)
 def profile() -> None:
     """Saved connections (profiles.toml): list, show, add, remove, default, verify."""
 
 
-def auth_kind(p: Profile) -> str:
-    if p.token:
-        return "pat"
-    if p.username:
-        return "basic"
-    return "none"
-
-
 def masked(p: Profile, name: str | None = None) -> dict[str, Any]:
-    """What may be shown of a profile: everything but the secrets, which are masked."""
-    return {
-        "name": name or p.name,
-        "baseUrl": p.base_url,
-        "auth": auth_kind(p),
-        "username": p.username,
-        "password": MASK if p.password else None,
-        "token": MASK if p.token else None,
-        "timeout": p.timeout,
-        "verify": p.verify,
-        "allowInsecureHttp": p.allow_insecure_http,
-    }
+    """What may be shown of a profile: the library's own public view (secrets masked)."""
+    data = p.to_public_dict()
+    if name:
+        data["name"] = name
+    return data
 
 
 @profile.command("list")
@@ -61,9 +44,6 @@ def list_profiles(state: AppState) -> None:
     if state.json:
         echo_json(rows)
         return
-    if not rows:
-        echo(state, "no profiles yet: `dhis2w profile add NAME --url URL`, or use -p demo")
-        return
     echo_table(
         state,
         (
@@ -72,12 +52,22 @@ def list_profiles(state: AppState) -> None:
             Column("url", flex=True, min_width=16),
             Column("auth", max_width=5),
             Column("username", max_width=24),
+            Column("source", flex=True, min_width=8),
         ),
         [
-            ["*" if r["default"] else "", r["name"], r["baseUrl"], r["auth"], r["username"] or ""]
+            [
+                "*" if r["default"] else "",
+                r["name"],
+                r["base_url"],
+                r["auth"] or "",
+                r["username"] or "",
+                r["source"] or "",
+            ]
             for r in rows
         ],
     )
+    if default is None:
+        info("no default profile: `dhis2w profile default NAME`, or use -p NAME")
 
 
 @profile.command("show")
@@ -129,7 +119,7 @@ def add(
     """Save a profile. The password (DHIS2_PASSWORD) or token (DHIS2_PAT) comes from the
     environment, else a hidden prompt -- never from a flag."""
     from dhis2w import Profile
-    from dhis2w.profile import profiles_file, save_profile
+    from dhis2w.profile import save_profile
 
     secrets: dict[str, str | None] = {}
     if auth.lower() == "pat":
@@ -151,8 +141,7 @@ def add(
         **secrets,
     )
     scope = "project" if project else "global"
-    save_profile(p, name=name, scope=scope, make_default=make_default)
-    where = str(profiles_file(scope))
+    where = str(save_profile(p, name=name, scope=scope, make_default=make_default))
     if state.json:
         echo_json(masked(p, name) | {"file": where, "default": make_default})
     else:
@@ -167,23 +156,24 @@ def remove(state: AppState, name: str) -> None:
     """Delete a saved profile."""
     from dhis2w.profile import remove_profile
 
-    remove_profile(name)
+    where = remove_profile(name)
     if state.json:
-        echo_json({"name": name, "removed": True})
+        echo_json({"name": name, "removed": True, "file": str(where)})
     else:
-        echo(state, f"removed profile {name!r}")
+        echo(state, f"removed profile {name!r} from {where}")
 
 
 @profile.command("default")
 @click.argument("name", required=False)
+@click.option("--project", is_flag=True, help="Set it in ./.dhis2/profiles.toml.")
 @json_option
 @with_state
-def default(state: AppState, name: str | None) -> None:
+def default(state: AppState, name: str | None, project: bool) -> None:
     """Show the default profile, or make NAME the default."""
     from dhis2w.profile import default_profile_name, set_default_profile
 
     if name:
-        set_default_profile(name)
+        set_default_profile(name, scope="project" if project else "global")
     current = default_profile_name()
     if state.json:
         echo_json({"default": current})
@@ -209,4 +199,4 @@ def verify(state: AppState, name: str | None) -> None:
         echo_json({"profile": masked(p, name or state.profile_name), "me": me, "systemInfo": si})
         return
     who = me.display_name or me.name or me.username or me.id
-    echo(state, f"ok: {who} ({me.username}) on DHIS2 {si.version} at {p.base_url}", fg="green")
+    echo(state, f"ok: {who} ({me.username}) on DHIS2 {si.version} at {p.display_url}", fg="green")

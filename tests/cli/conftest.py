@@ -1,0 +1,115 @@
+"""Shared fixtures for the CLI suite: an isolated environment and a runner bound to the
+emulator, so every test drives ``dhis2w`` exactly as a person would, through CliRunner."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+from dhis2w_cli.main import cli
+from dhis2w_cli.state import AppState
+
+_ENV_VARS = (
+    "DHIS2_PROFILE",
+    "DHIS2_URL",
+    "DHIS2_PAT",
+    "DHIS2_USERNAME",
+    "DHIS2_PASSWORD",
+    "DHIS2_TIMEOUT",
+    "DHIS2_ALLOW_INSECURE_HTTP",
+    "DHIS2W_MCP_READONLY",
+    "NO_COLOR",
+    "FORCE_COLOR",
+)
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No profile from the developer's machine leaks in; cwd and XDG config are temporary."""
+    for var in _ENV_VARS:
+        monkeypatch.delenv(var, raising=False)
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("COLUMNS", "140")
+    return work
+
+
+@dataclass
+class Dhis2Runner:
+    """Runs ``dhis2w`` in-process with a profile in the environment (as a user's shell)."""
+
+    env: dict[str, str | None] = field(default_factory=dict)
+    runner: CliRunner = field(default_factory=CliRunner)
+
+    def __call__(
+        self,
+        *args: str,
+        input: str | bytes | None = None,
+        code: int | None = 0,
+        env: dict[str, str | None] | None = None,
+    ) -> Result:
+        result = self.runner.invoke(
+            cli,
+            list(args),
+            input=input,
+            env={**self.env, **(env or {})},
+            obj=AppState(),
+            catch_exceptions=True,
+        )
+        if code is not None and result.exit_code != code:
+            detail = (
+                f"dhis2w {' '.join(args)} exited {result.exit_code}, expected {code}\n"
+                f"stdout: {result.stdout}\nstderr: {result.stderr}"
+            )
+            if result.exc_info and not isinstance(result.exception, SystemExit):
+                import traceback
+
+                detail += "".join(traceback.format_exception(*result.exc_info))
+            raise AssertionError(detail)
+        return result
+
+    def json(self, *args: str, **kw: Any) -> Any:
+        """Run with ``--json`` and parse stdout, which must hold nothing but JSON."""
+        result = self("--json", *args, **kw)
+        return json.loads(result.stdout)
+
+    def as_user(self, username: str, password: str) -> Dhis2Runner:
+        return Dhis2Runner(
+            env={**self.env, "DHIS2_USERNAME": username, "DHIS2_PASSWORD": password},
+            runner=self.runner,
+        )
+
+
+@pytest.fixture
+def seed(dhis2_emulator: Any) -> Any:
+    return dhis2_emulator.seed
+
+
+@pytest.fixture
+def dhis2(dhis2_emulator: Any) -> Dhis2Runner:
+    """``dhis2w`` logged in as the seeded superuser ``admin`` on a fresh emulator."""
+    profile = dhis2_emulator.profile(username="admin")
+    return Dhis2Runner(
+        env={
+            "DHIS2_URL": profile.base_url,
+            "DHIS2_USERNAME": profile.username,
+            "DHIS2_PASSWORD": profile.password,
+        }
+    )
+
+
+@pytest.fixture
+def user_runner(dhis2: Dhis2Runner, seed: Any) -> Any:
+    """``user_runner("fatmata")``: the same emulator, logged in as another seeded user."""
+
+    def make(username: str) -> Dhis2Runner:
+        user = next(u for u in seed.USERS if u.username == username)
+        return dhis2.as_user(user.username, user.password)
+
+    return make
