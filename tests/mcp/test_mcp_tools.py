@@ -1,0 +1,497 @@
+"""Every MCP tool against the emulator, in-process: success and each error class."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dhis2w import Profile
+from dhis2w.emulator import seed
+from dhis2w.mcp_server import build_server
+
+pytestmark = pytest.mark.anyio
+
+UNKNOWN_UID = "AbCdEfGhIj1"
+
+
+# --- messaging_list --------------------------------------------------------------------------
+
+
+async def test_list_returns_conversations_and_pager(mcp_session: Any) -> None:
+    async with mcp_session("admin") as s:
+        result = await s.ok("messaging_list")
+    ids = [c["id"] for c in result["conversations"]]
+    assert seed.CONV_STOCK_OUT.uid in ids
+    assert seed.CONV_TICKET_DHIS2_LOGIN.uid not in ids  # admin is not a participant
+    pager = result["pager"]
+    assert pager["page"] == 1
+    assert pager["total"] == len(ids)
+    stock = next(c for c in result["conversations"] if c["id"] == seed.CONV_STOCK_OUT.uid)
+    assert stock["subject"] == seed.CONV_STOCK_OUT.subject
+    assert stock["lastSenderName"] == seed.ADMIN.display_name
+
+
+async def test_list_pages(mcp_session: Any) -> None:
+    async with mcp_session("admin") as s:
+        everything = await s.ok("messaging_list", page_size=100)
+        first = await s.ok("messaging_list", page_size=2)
+        second = await s.ok("messaging_list", page_size=2, page=2)
+    total = everything["pager"]["total"]
+    assert total > 2
+    assert first["pager"]["pageCount"] == (total + 1) // 2
+    assert second["pager"]["page"] == 2
+    paged = [c["id"] for c in first["conversations"] + second["conversations"]]
+    assert paged == [c["id"] for c in everything["conversations"]][:4]
+
+
+async def test_list_filters_and_enums_in_any_case(mcp_session: Any) -> None:
+    async with mcp_session("admin") as s:
+        system = await s.ok("messaging_list", message_type="system")
+        unread = await s.ok("messaging_list", unread=True)
+        by_filter = await s.ok("messaging_list", filter=["read:eq:false"])
+        followed = await s.ok("messaging_list", follow_up=True)
+        search = await s.ok("messaging_list", query="cholera")
+    assert system["conversations"]
+    assert {c["messageType"] for c in system["conversations"]} == {"SYSTEM"}
+    assert seed.CONV_SCHEDULER.uid in {c["id"] for c in system["conversations"]}
+    assert unread["conversations"]
+    assert all(c["read"] is False for c in unread["conversations"])
+    assert {c["id"] for c in by_filter["conversations"]} == {
+        c["id"] for c in unread["conversations"]
+    }
+    assert seed.CONV_LAB_RESULTS.uid in {c["id"] for c in followed["conversations"]}
+    assert [c["id"] for c in search["conversations"]] == [seed.CONV_CHOLERA_ALERT.uid]
+
+
+async def test_list_tickets_by_assignee_username(mcp_session: Any) -> None:
+    async with mcp_session("mohamed") as s:
+        mine = await s.ok("messaging_list", message_type="TICKET", assignee="mohamed")
+        by_uid = await s.ok("messaging_list", filter=[f"assignee.id:eq:{seed.MOHAMED.uid}"])
+    assert [c["id"] for c in mine["conversations"]] == [seed.CONV_TICKET_DHIS2_LOGIN.uid]
+    assert [c["id"] for c in by_uid["conversations"]] == [seed.CONV_TICKET_DHIS2_LOGIN.uid]
+
+
+async def test_list_rejects_a_bad_enum_and_page(mcp_session: Any) -> None:
+    async with mcp_session() as s:
+        error = await s.fails("messaging_list", "invalid_input", message_type="bogus")
+        assert "message_type" in error["message"]
+        error = await s.fails("messaging_list", "invalid_input", page=0)
+        assert "page" in error["message"]
+
+
+async def test_list_unknown_assignee_is_invalid_input(mcp_session: Any) -> None:
+    async with mcp_session() as s:
+        error = await s.fails("messaging_list", "invalid_input", assignee="nobody-here")
+    assert error["exception"] == "UnknownNameError"
+    assert "nobody-here" in error["message"]
+
+
+# --- messaging_get ---------------------------------------------------------------------------
+
+
+async def test_get_returns_thread_with_senders_and_attachments(mcp_session: Any) -> None:
+    async with mcp_session("admin") as s:
+        thread = await s.ok("messaging_get", uid=seed.CONV_STOCK_OUT.uid)
+    assert thread["id"] == seed.CONV_STOCK_OUT.uid
+    assert thread["subject"] == seed.CONV_STOCK_OUT.subject
+    messages = thread["messages"]
+    assert [m["id"] for m in messages] == [m.uid for m in seed.CONV_STOCK_OUT.messages]
+    assert [m["senderName"] for m in messages] == [
+        seed.ADMIN.display_name,
+        seed.FATMATA.display_name,
+        seed.ADMIN.display_name,
+    ]
+    assert messages[1]["text"] == seed.CONV_STOCK_OUT.messages[1].text
+    attachment = messages[0]["attachments"][0]
+    assert attachment["id"] == seed.FILE_STOCK_REPORT.uid
+    assert attachment["name"] == seed.FILE_STOCK_REPORT.name
+
+
+async def test_get_system_message_has_no_sender(mcp_session: Any) -> None:
+    async with mcp_session("admin") as s:
+        thread = await s.ok("messaging_get", uid=seed.CONV_SCHEDULER.uid)
+    assert "sender" not in thread["messages"][0]
+    assert "senderName" not in thread["messages"][0]
+
+
+async def test_get_unknown_is_not_found(mcp_session: Any) -> None:
+    async with mcp_session() as s:
+        error = await s.fails("messaging_get", "not_found", uid=UNKNOWN_UID)
+    assert UNKNOWN_UID in error["message"]
+    assert error["exception"] == "NotFoundError"
+
+
+async def test_get_other_peoples_conversation_is_permission_denied(mcp_session: Any) -> None:
+    async with mcp_session("ibrahim") as s:
+        error = await s.fails("messaging_get", "permission_denied", uid=seed.CONV_CHOLERA_ALERT.uid)
+    assert error["status_code"] == 403
+    assert "Not authorized" in error["dhis2_message"]
+
+
+async def test_get_malformed_uid_is_invalid_input(mcp_session: Any) -> None:
+    async with mcp_session() as s:
+        await s.fails("messaging_get", "invalid_input", uid="not a uid!")
+
+
+# --- messaging_send / messaging_reply --------------------------------------------------------
+
+
+async def test_send_by_names_then_list_and_reply(mcp_session: Any) -> None:
+    async with mcp_session("admin") as s:
+        sent = await s.ok(
+            "messaging_send",
+            subject="MCP pilot",
+            text="Hello from an agent",
+            users=["fatmata", seed.IBRAHIM.uid],
+            user_groups=[seed.KENEMA_TEAM.name],
+            organisation_units=[seed.CONNAUGHT_HOSPITAL.name],
+        )
+        uid = sent["id"]
+        assert sent["subject"] == "MCP pilot"
+        assert sent["messages"][0]["text"] == "Hello from an agent"
+        assert sent["messages"][0]["senderName"] == seed.ADMIN.display_name
+        replied = await s.ok("messaging_reply", uid=uid, text="and a follow-up")
+        assert [m["text"] for m in replied["messages"]] == [
+            "Hello from an agent",
+            "and a follow-up",
+        ]
+    async with mcp_session("aminata") as s:  # a member of the Kenema team
+        inbox = await s.ok("messaging_list", query="MCP pilot")
+        assert [c["id"] for c in inbox["conversations"]] == [uid]
+        assert inbox["conversations"][0]["read"] is False
+    async with mcp_session("fatmata") as s:
+        await s.ok("messaging_get", uid=uid)
+
+
+async def test_send_unknown_user_is_invalid_input(mcp_session: Any) -> None:
+    async with mcp_session() as s:
+        error = await s.fails(
+            "messaging_send", "invalid_input", subject="s", text="t", users=["no-such-user"]
+        )
+    assert error["exception"] == "UnknownNameError"
+    assert "no-such-user" in error["message"]
+
+
+async def test_send_without_recipients_is_invalid_input(mcp_session: Any) -> None:
+    async with mcp_session() as s:
+        await s.fails("messaging_send", "invalid_input", subject="s", text="t")
+
+
+async def test_send_with_a_used_attachment_is_conflict(mcp_session: Any) -> None:
+    async with mcp_session() as s:
+        error = await s.fails(
+            "messaging_send",
+            "conflict",
+            subject="s",
+            text="t",
+            users=["fatmata"],
+            attachments=[seed.FILE_STOCK_REPORT.uid],
+        )
+    assert error["status_code"] == 409
+    assert seed.FILE_STOCK_REPORT.uid in error["dhis2_message"]
+
+
+async def test_reply_unknown_is_not_found(mcp_session: Any) -> None:
+    async with mcp_session() as s:
+        await s.fails("messaging_reply", "not_found", uid=UNKNOWN_UID, text="hello?")
+
+
+async def test_reply_to_others_conversation_is_permission_denied(mcp_session: Any) -> None:
+    async with mcp_session("ibrahim") as s:
+        await s.fails(
+            "messaging_reply", "permission_denied", uid=seed.CONV_CHOLERA_ALERT.uid, text="hi"
+        )
+
+
+async def test_internal_reply_by_a_feedback_handler(mcp_session: Any) -> None:
+    ticket = seed.CONV_TICKET_DHIS2_LOGIN.uid
+    async with mcp_session("mohamed") as s:
+        thread = await s.ok("messaging_reply", uid=ticket, text="note to self", internal=True)
+        assert thread["messages"][-1]["internal"] is True
+    async with mcp_session("ibrahim") as s:
+        await s.fails(
+            "messaging_reply", "permission_denied", uid=ticket, text="sneaky", internal=True
+        )
+
+
+async def test_reply_with_empty_text_is_invalid_input(mcp_session: Any) -> None:
+    async with mcp_session() as s:
+        await s.fails("messaging_reply", "invalid_input", uid=seed.CONV_STOCK_OUT.uid, text="")
+
+
+# --- read state, follow-up, delete, unread count -------------------------------------------
+
+
+async def test_mark_read_unread_and_unread_count(mcp_session: Any) -> None:
+    uid = seed.CONV_IDSR_WEEKLY.uid  # unread for admin
+    async with mcp_session("admin") as s:
+        before = (await s.ok("messaging_unread_count"))["unread"]
+        assert (await s.ok("messaging_mark_read", uids=[uid])) == {"markedRead": [uid]}
+        assert (await s.ok("messaging_mark_read", uids=[uid])) == {"markedRead": []}
+        assert (await s.ok("messaging_unread_count"))["unread"] == before - 1
+        assert (await s.ok("messaging_mark_unread", uids=[uid])) == {"markedUnread": [uid]}
+        assert (await s.ok("messaging_unread_count"))["unread"] == before
+
+
+async def test_unread_count_by_type(mcp_session: Any) -> None:
+    async with mcp_session("admin") as s:
+        everything = await s.ok("messaging_unread_count")
+        system = await s.ok("messaging_unread_count", message_type="system")
+        listed = await s.ok("messaging_list", message_type="SYSTEM", unread=True)
+    assert system == {"unread": listed["pager"]["total"], "messageType": "SYSTEM"}
+    assert 0 < system["unread"] < everything["unread"]
+
+
+async def test_mark_read_unknown_is_not_found(mcp_session: Any) -> None:
+    async with mcp_session() as s:
+        await s.fails("messaging_mark_read", "not_found", uids=[UNKNOWN_UID])
+        await s.fails("messaging_mark_unread", "not_found", uids=[UNKNOWN_UID])
+
+
+async def test_mark_read_needs_uids(mcp_session: Any) -> None:
+    async with mcp_session() as s:
+        await s.fails("messaging_mark_read", "invalid_input", uids=[])
+
+
+async def test_follow_up_and_unfollow(mcp_session: Any) -> None:
+    uid = seed.CONV_STOCK_OUT.uid
+    async with mcp_session("admin") as s:
+        flagged = await s.ok("messaging_follow_up", uids=[uid])
+        assert flagged == {"followUp": True, "uids": [uid]}
+        listed = await s.ok("messaging_list", follow_up=True)
+        assert uid in {c["id"] for c in listed["conversations"]}
+        unflagged = await s.ok("messaging_follow_up", uids=[uid], follow_up=False)
+        assert unflagged == {"followUp": False, "uids": [uid]}
+        listed = await s.ok("messaging_list", follow_up=True)
+        assert uid not in {c["id"] for c in listed["conversations"]}
+        await s.fails("messaging_follow_up", "not_found", uids=[UNKNOWN_UID])
+
+
+async def test_delete_removes_from_my_inbox_only(mcp_session: Any) -> None:
+    uid = seed.CONV_STOCK_OUT.uid
+    async with mcp_session("fatmata") as s:
+        assert (await s.ok("messaging_delete", uids=[uid])) == {"removed": [uid]}
+        inbox = await s.ok("messaging_list", page_size=100)
+        assert uid not in {c["id"] for c in inbox["conversations"]}
+    async with mcp_session("admin") as s:
+        inbox = await s.ok("messaging_list", page_size=100)
+        assert uid in {c["id"] for c in inbox["conversations"]}
+
+
+async def test_delete_unknown_is_not_found(mcp_session: Any) -> None:
+    async with mcp_session() as s:
+        await s.fails("messaging_delete", "not_found", uids=[UNKNOWN_UID])
+
+
+# --- tickets: priority, status, assign, recipients -------------------------------------------
+
+
+async def test_ticket_workflow(mcp_session: Any) -> None:
+    ticket = seed.CONV_TICKET_DHIS2_LOGIN.uid
+    async with mcp_session("mohamed") as s:
+        assert await s.ok("messaging_set_priority", uid=ticket, priority="medium") == {
+            "id": ticket,
+            "priority": "MEDIUM",
+        }
+        assert await s.ok("messaging_set_status", uid=ticket, status="SOLVED") == {
+            "id": ticket,
+            "status": "SOLVED",
+        }
+        assert await s.ok("messaging_assign", uid=ticket, user="fatmata") == {
+            "id": ticket,
+            "assignee": seed.FATMATA.uid,
+        }
+        thread = await s.ok("messaging_get", uid=ticket)
+        assert thread["priority"] == "MEDIUM"
+        assert thread["status"] == "SOLVED"
+        assert thread["assignee"]["id"] == seed.FATMATA.uid
+        assert await s.ok("messaging_unassign", uid=ticket) == {"id": ticket}
+        thread = await s.ok("messaging_get", uid=ticket)
+        assert "assignee" not in thread
+
+
+async def test_ticket_errors(mcp_session: Any) -> None:
+    ticket = seed.CONV_TICKET_DHIS2_LOGIN.uid
+    async with mcp_session("mohamed") as s:
+        # Only members of the feedback recipient group can be assigned a ticket.
+        error = await s.fails("messaging_assign", "conflict", uid=ticket, user="ibrahim")
+        assert "feedback" in error["dhis2_message"]
+        await s.fails("messaging_assign", "invalid_input", uid=ticket, user="no-such-user")
+        await s.fails("messaging_set_priority", "not_found", uid=UNKNOWN_UID, priority="HIGH")
+        await s.fails("messaging_set_status", "not_found", uid=UNKNOWN_UID, status="OPEN")
+        await s.fails("messaging_set_status", "invalid_input", uid=ticket, status="DONE")
+    async with mcp_session("emmanuel") as s:  # not a participant, not a feedback handler
+        await s.fails("messaging_set_priority", "permission_denied", uid=ticket, priority="LOW")
+        await s.fails("messaging_set_status", "permission_denied", uid=ticket, status="OPEN")
+
+
+async def test_add_recipients_by_name(mcp_session: Any) -> None:
+    uid = seed.CONV_STOCK_OUT.uid
+    async with mcp_session("admin") as s:
+        added = await s.ok(
+            "messaging_add_recipients",
+            uid=uid,
+            users=["aminata"],
+            user_groups=[seed.NATIONAL_HMIS_TEAM.code],
+        )
+    assert added == {
+        "id": uid,
+        "users": [seed.AMINATA.uid],
+        "userGroups": [seed.NATIONAL_HMIS_TEAM.uid],
+        "organisationUnits": [],
+    }
+    async with mcp_session("aminata") as s:
+        thread = await s.ok("messaging_get", uid=uid)
+    assert thread["subject"] == seed.CONV_STOCK_OUT.subject
+
+
+async def test_add_recipients_errors(mcp_session: Any) -> None:
+    async with mcp_session("admin") as s:
+        await s.fails("messaging_add_recipients", "not_found", uid=UNKNOWN_UID, users=["fatmata"])
+        await s.fails(
+            "messaging_add_recipients",
+            "invalid_input",
+            uid=seed.CONV_STOCK_OUT.uid,
+            user_groups=["No such group"],
+        )
+    async with mcp_session("emmanuel") as s:
+        await s.fails(
+            "messaging_add_recipients",
+            "permission_denied",
+            uid=seed.CONV_STOCK_OUT.uid,
+            users=["emmanuel"],
+        )
+
+
+# --- files -----------------------------------------------------------------------------------
+
+
+async def test_upload_get_and_attach(mcp_session: Any, tmp_path: Path) -> None:
+    report = tmp_path / "week38.csv"
+    report.write_text("facility,cases\nNgelehun CHC,3\n", encoding="utf-8")
+    async with mcp_session("admin") as s:
+        uploaded = await s.ok("files_resource_upload", path=str(report))
+        assert uploaded["name"] == "week38.csv"
+        assert uploaded["domain"] == "MESSAGE_ATTACHMENT"
+        assert uploaded["storageStatus"] == "STORED"
+        assert uploaded["contentLength"] == report.stat().st_size
+        fetched = await s.ok("files_resource_get", uid=uploaded["id"])
+        assert fetched["id"] == uploaded["id"]
+        assert fetched["assigned"] is False
+        sent = await s.ok(
+            "messaging_send",
+            subject="Week 38",
+            text="attached",
+            users=["fatmata"],
+            attachments=[uploaded["id"]],
+        )
+        attachment = sent["messages"][0]["attachments"][0]
+        assert (attachment["id"], attachment["name"]) == (uploaded["id"], "week38.csv")
+        assert (await s.ok("files_resource_get", uid=uploaded["id"]))["assigned"] is True
+
+
+async def test_upload_with_another_domain(mcp_session: Any, tmp_path: Path) -> None:
+    doc = tmp_path / "sop.txt"
+    doc.write_text("steps", encoding="utf-8")
+    async with mcp_session() as s:
+        uploaded = await s.ok("files_resource_upload", path=str(doc), domain="document")
+    assert uploaded["domain"] == "DOCUMENT"
+
+
+async def test_file_errors(mcp_session: Any, tmp_path: Path) -> None:
+    async with mcp_session() as s:
+        await s.fails("files_resource_get", "not_found", uid=UNKNOWN_UID)
+        error = await s.fails(
+            "files_resource_upload", "invalid_input", path=str(tmp_path / "missing.csv")
+        )
+        assert "missing.csv" in error["message"]
+        empty = tmp_path / "empty.txt"
+        empty.write_bytes(b"")
+        await s.fails("files_resource_upload", "conflict", path=str(empty))
+
+
+# --- authentication, profiles, secrets --------------------------------------------------------
+
+
+async def test_bad_credentials_are_an_authentication_error_without_secrets(
+    dhis2_emulator: Any, connect_server: Any
+) -> None:
+    password = "not-the-Password-42"
+    profile = Profile(base_url=dhis2_emulator.url, username="admin", password=password)
+    async with connect_server(build_server(profile)) as s:
+        result = await s.call("messaging_list")
+        error = await s.fails("messaging_unread_count", "authentication")
+    assert error["status_code"] == 401
+    assert result.is_error
+    dumped = result.model_dump_json()
+    assert password not in dumped
+    assert password not in str(error)
+
+
+async def test_bad_token_is_an_authentication_error(
+    dhis2_emulator: Any, connect_server: Any
+) -> None:
+    token = "d2pat_notARealToken0000000000000000000000"
+    profile = Profile(base_url=dhis2_emulator.url, token=token)
+    async with connect_server(build_server(profile)) as s:
+        error = await s.fails("messaging_get", "authentication", uid=seed.CONV_STOCK_OUT.uid)
+    assert token not in str(error)
+
+
+def _write_profiles(directory: Path, url: str) -> None:
+    (directory / ".dhis2").mkdir()
+    (directory / ".dhis2" / "profiles.toml").write_text(
+        f'default = "hq"\n\n'
+        f'[profiles.hq]\nbase_url = "{url}"\nauth = "basic"\n'
+        f'username = "admin"\npassword = "district"\n\n'
+        f'[profiles.bo]\nbase_url = "{url}"\nauth = "pat"\ntoken = "{seed.FATMATA.token}"\n',
+        encoding="utf-8",
+    )
+
+
+async def test_profile_per_call_and_default_from_files(
+    dhis2_emulator: Any,
+    connect_server: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _write_profiles(tmp_path, dhis2_emulator.url)
+    monkeypatch.chdir(tmp_path)
+    async with connect_server(build_server()) as s:  # default: the project file's "hq"
+        admin_inbox = await s.ok("messaging_list", page_size=100)
+        fatmata_inbox = await s.ok("messaging_list", page_size=100, profile="bo")
+        again = await s.ok("messaging_list", page_size=100)
+        await s.fails("messaging_list", "profile", profile="no-such-profile")
+    admin_ids = {c["id"] for c in admin_inbox["conversations"]}
+    fatmata_ids = {c["id"] for c in fatmata_inbox["conversations"]}
+    assert seed.CONV_SCHEDULER.uid in admin_ids - fatmata_ids
+    assert seed.CONV_TICKET_DHIS2_LOGIN.uid in fatmata_ids - admin_ids
+    assert {c["id"] for c in again["conversations"]} == admin_ids
+
+
+async def test_default_profile_from_environment(
+    dhis2_emulator: Any, connect_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DHIS2_URL", dhis2_emulator.url)
+    monkeypatch.setenv("DHIS2_PAT", seed.MOHAMED.token)
+    async with connect_server(build_server()) as s:
+        tickets = await s.ok("messaging_list", message_type="TICKET")
+    assert seed.CONV_TICKET_DHIS2_LOGIN.uid in {c["id"] for c in tickets["conversations"]}
+
+
+async def test_no_profile_configured_is_a_profile_error(connect_server: Any) -> None:
+    async with connect_server(build_server()) as s:
+        error = await s.fails("messaging_unread_count", "profile")
+    assert error["exception"] == "ProfileError"
+
+
+async def test_server_errors_are_reported(dhis2_emulator: Any, mcp_session: Any) -> None:
+    faults = dhis2_emulator.faults
+    async with mcp_session() as s:
+        faults.fail_next(3, status=503) if hasattr(faults, "fail_next") else pytest.skip(
+            "the emulator has no fail_next fault"
+        )
+        error = await s.fails("messaging_get", "server_error", uid=seed.CONV_STOCK_OUT.uid)
+    assert error["status_code"] == 503
