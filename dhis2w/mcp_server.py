@@ -41,7 +41,7 @@ from mcp.types import CallToolResult, InputRequiredResult, TextContent, ToolAnno
 from mcp.types import Tool as MCPTool
 from pydantic import Field, ValidationError
 
-from . import AsyncClient, Profile, load_profile
+from ._async.client import AsyncClient
 from .enums import FileResourceDomain, MessageType, Priority, Status
 from .errors import (
     AmbiguousNameError,
@@ -60,6 +60,7 @@ from .errors import (
     UnknownNameError,
 )
 from .models import MessageConversation, to_builtins
+from .profile import Profile, load_profile
 
 __all__ = ["READONLY_ENV", "TOOL_NAMES", "WRITE_TOOLS", "build_server", "serve_stdio"]
 
@@ -255,6 +256,14 @@ def _conversation_thread(conversation: MessageConversation) -> dict[str, Any]:
 
 
 class _ClientPool:
+    """The server's clients, keyed by profile name (``None``: the default profile).
+
+    Clients are created on first use and closed with :meth:`aclose`. They are not entered as
+    context managers: that would open their prefetch task group inside one tool call's task
+    and close it from another (the server's shutdown), which anyio forbids; the MCP tools
+    never prefetch, and ``AsyncClient.aclose`` closes everything a client holds.
+    """
+
     def __init__(self, default: Profile | None) -> None:
         self._default = default
         self._clients: dict[str | None, AsyncClient] = {}
