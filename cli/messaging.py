@@ -314,7 +314,14 @@ def add_recipients(
     recipients = resolve_recipients(client, users, user_groups, org_units)
     client.messaging.add_recipients(uid, **recipients)
     if state.json:
-        echo_json({"id": uid, **recipients})
+        echo_json(
+            {
+                "id": uid,
+                "users": recipients["users"],
+                "userGroups": recipients["user_groups"],
+                "organisationUnits": recipients["organisation_units"],
+            }
+        )
     else:
         added = sum(len(v) for v in recipients.values())
         echo(state, f"{uid}  added {added} recipient(s)")
