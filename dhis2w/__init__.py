@@ -1,1 +1,194 @@
-"""dhis2w: DHIS2 messaging and files from Python (placeholder until the client lands)."""
+"""dhis2w: DHIS2 messaging and files from Python: async client, generated sync twin.
+
+Everything public is importable from here::
+
+    from dhis2w import Client, AsyncClient, open_client, Profile, profile_from_env, load_profile
+
+Attributes load lazily (PEP 562) so that ``import dhis2w.enums`` or ``import dhis2w.errors``
+stays cheap: the CLI's ``--help`` must not import httpx or msgspec.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS: dict[str, str] = {
+    # clients
+    "AsyncClient": "dhis2w._async.client",
+    "Client": "dhis2w._sync.client",
+    "open_client": "dhis2w._async.client",
+    # profiles
+    "Profile": "dhis2w.profile",
+    "profile_from_env": "dhis2w.profile",
+    "load_profile": "dhis2w.profile",
+    "list_profiles": "dhis2w.profile",
+    "default_profile_name": "dhis2w.profile",
+    "save_profile": "dhis2w.profile",
+    "remove_profile": "dhis2w.profile",
+    "set_default_profile": "dhis2w.profile",
+    "profiles_file": "dhis2w.profile",
+    # enums
+    "FileResourceDomain": "dhis2w.enums",
+    "MessageType": "dhis2w.enums",
+    "Priority": "dhis2w.enums",
+    "Status": "dhis2w.enums",
+    "StorageStatus": "dhis2w.enums",
+    # models
+    "ConversationPage": "dhis2w.models",
+    "Document": "dhis2w.models",
+    "DocumentPage": "dhis2w.models",
+    "FileResource": "dhis2w.models",
+    "Me": "dhis2w.models",
+    "Message": "dhis2w.models",
+    "MessageConversation": "dhis2w.models",
+    "OrganisationUnit": "dhis2w.models",
+    "Pager": "dhis2w.models",
+    "Ref": "dhis2w.models",
+    "SystemInfo": "dhis2w.models",
+    "User": "dhis2w.models",
+    "UserGroup": "dhis2w.models",
+    "UserMessage": "dhis2w.models",
+    "WebMessage": "dhis2w.models",
+    "to_builtins": "dhis2w.models",
+    # errors
+    "AmbiguousNameError": "dhis2w.errors",
+    "ApiError": "dhis2w.errors",
+    "AuthenticationError": "dhis2w.errors",
+    "ConflictError": "dhis2w.errors",
+    "Dhis2Error": "dhis2w.errors",
+    "FileTooLargeError": "dhis2w.errors",
+    "InvalidInputError": "dhis2w.errors",
+    "InvalidUidError": "dhis2w.errors",
+    "NotFoundError": "dhis2w.errors",
+    "PermissionDeniedError": "dhis2w.errors",
+    "ProfileError": "dhis2w.errors",
+    "SendOutcomeUnknownError": "dhis2w.errors",
+    "ServerError": "dhis2w.errors",
+    "StorageTimeoutError": "dhis2w.errors",
+    "TransportError": "dhis2w.errors",
+    "UnexpectedResponseError": "dhis2w.errors",
+    "UnknownNameError": "dhis2w.errors",
+}
+
+__all__ = [
+    "AmbiguousNameError",
+    "ApiError",
+    "AsyncClient",
+    "AuthenticationError",
+    "Client",
+    "ConflictError",
+    "ConversationPage",
+    "Dhis2Error",
+    "Document",
+    "DocumentPage",
+    "FileResource",
+    "FileResourceDomain",
+    "FileTooLargeError",
+    "InvalidInputError",
+    "InvalidUidError",
+    "Me",
+    "Message",
+    "MessageConversation",
+    "MessageType",
+    "NotFoundError",
+    "OrganisationUnit",
+    "Pager",
+    "PermissionDeniedError",
+    "Priority",
+    "Profile",
+    "ProfileError",
+    "Ref",
+    "SendOutcomeUnknownError",
+    "ServerError",
+    "Status",
+    "StorageStatus",
+    "StorageTimeoutError",
+    "SystemInfo",
+    "TransportError",
+    "UnexpectedResponseError",
+    "UnknownNameError",
+    "User",
+    "UserGroup",
+    "UserMessage",
+    "WebMessage",
+    "default_profile_name",
+    "list_profiles",
+    "load_profile",
+    "open_client",
+    "profile_from_env",
+    "profiles_file",
+    "remove_profile",
+    "save_profile",
+    "set_default_profile",
+    "to_builtins",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'dhis2w' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value  # later lookups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
+
+
+if TYPE_CHECKING:  # static names for type checkers and IDEs
+    from ._async.client import AsyncClient, open_client
+    from ._sync.client import Client
+    from .enums import FileResourceDomain, MessageType, Priority, Status, StorageStatus
+    from .errors import (
+        AmbiguousNameError,
+        ApiError,
+        AuthenticationError,
+        ConflictError,
+        Dhis2Error,
+        FileTooLargeError,
+        InvalidInputError,
+        InvalidUidError,
+        NotFoundError,
+        PermissionDeniedError,
+        ProfileError,
+        SendOutcomeUnknownError,
+        ServerError,
+        StorageTimeoutError,
+        TransportError,
+        UnexpectedResponseError,
+        UnknownNameError,
+    )
+    from .models import (
+        ConversationPage,
+        Document,
+        DocumentPage,
+        FileResource,
+        Me,
+        Message,
+        MessageConversation,
+        OrganisationUnit,
+        Pager,
+        Ref,
+        SystemInfo,
+        User,
+        UserGroup,
+        UserMessage,
+        WebMessage,
+        to_builtins,
+    )
+    from .profile import (
+        Profile,
+        default_profile_name,
+        list_profiles,
+        load_profile,
+        profile_from_env,
+        profiles_file,
+        remove_profile,
+        save_profile,
+        set_default_profile,
+    )

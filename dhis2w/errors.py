@@ -9,7 +9,7 @@ and DHIS2's own message, and never contain credentials.
 
 from __future__ import annotations
 
-import msgspec
+from typing import Any
 
 __all__ = [
     "AmbiguousNameError",
@@ -140,16 +140,27 @@ class UnexpectedResponseError(ApiError):
     """A body that is not what the endpoint promises (HTML where JSON was expected, ...)."""
 
 
-class _ErrorBody(msgspec.Struct, rename="camel"):
-    http_status: str | None = None
-    http_status_code: int | None = None
-    status: str | None = None
-    message: str | None = None
-    dev_message: str | None = None
-    error_code: str | None = None
+_error_body_decoder: Any = None
 
 
-_error_body_decoder = msgspec.json.Decoder(_ErrorBody)
+def _decode_error_body(body: bytes) -> Any:
+    """Decode a WebMessage / RootNode error body; msgspec loads only when an error happens,
+    so importing this module stays cheap (the CLI imports it at start-up)."""
+    global _error_body_decoder
+    import msgspec
+
+    if _error_body_decoder is None:
+
+        class _ErrorBody(msgspec.Struct, rename="camel"):
+            http_status: str | None = None
+            http_status_code: int | None = None
+            status: str | None = None
+            message: str | None = None
+            dev_message: str | None = None
+            error_code: str | None = None
+
+        _error_body_decoder = msgspec.json.Decoder(_ErrorBody)
+    return _error_body_decoder.decode(body)
 
 
 def _class_for_status(status_code: int) -> type[ApiError]:
@@ -192,11 +203,13 @@ def error_from_response(
             path=path,
             body=body,
         )
-    parsed: _ErrorBody | None = None
+    import msgspec
+
+    parsed: Any = None
     if body.strip():
         try:
-            parsed = _error_body_decoder.decode(body)
-        except msgspec.DecodeError:
+            parsed = _decode_error_body(body)
+        except (msgspec.DecodeError, msgspec.ValidationError):
             parsed = None
     if parsed is None:
         text = body.decode("utf-8", "replace").strip()[:300]

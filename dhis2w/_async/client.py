@@ -1,0 +1,371 @@
+"""AsyncClient: one authenticated connection to a DHIS2 server, and the request loop.
+
+This module is the async source of truth; ``build_sync.py`` generates ``dhis2w/_sync/client.py``
+(``Client``) from it. Only I/O and control flow live here: request shapes, retry decisions and
+response classification come from ``dhis2w._wire``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from .. import _wire, models
+from .._backend import AsyncBackgroundRunner, async_sleep
+from ..errors import SendOutcomeUnknownError, TransportError
+from ..profile import Profile
+from .directory import AsyncDirectory
+from .files import AsyncFiles
+from .messaging import AsyncMessaging
+from .system import AsyncSystem
+
+__all__ = ["AsyncClient", "open_client"]
+
+logger = logging.getLogger("dhis2w")
+
+Params = Mapping[str, Any] | _wire.QueryParams | None
+
+
+#: Failures that happen before the request reached the server: safe to retry for any method.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+class AsyncClient:
+    """A DHIS2 client: ``client.messaging``, ``client.files``, ``client.system``,
+    ``client.directory`` and the raw escape hatch (``get_raw``, ``post_raw``, ...).
+
+    Use it as a context manager (``async with AsyncClient(profile) as client:``) so the
+    connection pool is closed and ``iter_conversations`` can prefetch in the background.
+    """
+
+    def __init__(
+        self,
+        profile: Profile,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        max_retries: int = 3,
+        backoff_base: float = 0.5,
+        backoff_cap: float = 30.0,
+        max_upload_size: int = _wire.DEFAULT_MAX_UPLOAD_SIZE,
+        storage_poll_interval: float = 0.25,
+        storage_timeout: float = 60.0,
+    ) -> None:
+        profile.check_transport_security()
+        self.profile = profile
+        self.max_retries = max_retries
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.max_upload_size = max_upload_size
+        self.storage_poll_interval = storage_poll_interval
+        self.storage_timeout = storage_timeout
+        self._transport = transport
+        self._http: httpx.AsyncClient | None = None
+        self._runner = AsyncBackgroundRunner()
+        self._me: models.Me | None = None
+        self.messaging = AsyncMessaging(self)
+        self.files = AsyncFiles(self)
+        self.system = AsyncSystem(self)
+        self.directory = AsyncDirectory(self)
+
+    def __repr__(self) -> str:
+        return f"<AsyncClient {self.profile.name or self.profile.display_url}>"
+
+    # --- lifecycle --------------------------------------------------------------------------
+    async def __aenter__(self) -> AsyncClient:
+        await self._runner.__aenter__()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Stop background prefetches and close the connection pool."""
+        await self._runner.aclose()
+        http, self._http = self._http, None
+        if http is not None:
+            await http.aclose()
+
+    def _client(self) -> httpx.AsyncClient:
+        if self._http is None:
+            headers = {"Accept": "application/json", "User-Agent": "dhis2w"}
+            authorization = self.profile.authorization_header()
+            if authorization is not None:
+                headers["Authorization"] = authorization
+            self._http = httpx.AsyncClient(
+                base_url=self.profile.resolve_base_url(),
+                headers=headers,
+                timeout=self.profile.timeout,
+                verify=self.profile.verify,
+                follow_redirects=False,
+                transport=self._transport,
+            )
+        return self._http
+
+    @property
+    def runner(self) -> AsyncBackgroundRunner:
+        return self._runner
+
+    # --- the request loop ------------------------------------------------------------------
+    async def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Params = None,
+        content: bytes | None = None,
+        content_type: str | None = None,
+        files: Any = None,
+        headers: Mapping[str, str] | None = None,
+        stream: bool = False,
+        outcome_unknown_on_loss: bool = False,
+    ) -> httpx.Response:
+        """Send one request with timeouts, retries and error classification.
+
+        GETs are retried on connect errors, 429 and 502-504 with capped exponential backoff
+        (honouring ``Retry-After``). Other methods are retried only when the connection was
+        never made. A lost response to a non-idempotent call raises
+        :class:`SendOutcomeUnknownError` when ``outcome_unknown_on_loss`` is set.
+        On success the response is returned (unread when ``stream=True``; close it).
+        """
+        http = self._client()
+        extra: dict[str, str] = dict(headers or {})
+        if content_type is not None:
+            extra["Content-Type"] = content_type
+        idempotent = method == "GET"
+        attempt = 0
+        while True:
+            request = http.build_request(
+                method, path, params=params, content=content, files=files, headers=extra
+            )
+            target = request.url.raw_path.decode("ascii", "replace")
+            started = time.perf_counter()
+            try:
+                response = await http.send(request, stream=True)
+            except _NOT_SENT as exc:
+                self._log(method, target, None, started, exc)
+                if attempt < self.max_retries:
+                    await self._backoff(attempt, None)
+                    attempt += 1
+                    continue
+                raise TransportError(
+                    f"{method} {request.url.path} failed: could not connect to "
+                    f"{request.url.host} ({type(exc).__name__})"
+                ) from None
+            except httpx.TransportError as exc:
+                self._log(method, target, None, started, exc)
+                if idempotent and attempt < self.max_retries:
+                    await self._backoff(attempt, None)
+                    attempt += 1
+                    continue
+                if outcome_unknown_on_loss:
+                    raise SendOutcomeUnknownError(
+                        f"{method} {request.url.path}: the connection failed after the request "
+                        f"was sent ({type(exc).__name__}); it may or may not have been applied "
+                        "— check before sending again"
+                    ) from None
+                raise TransportError(
+                    f"{method} {request.url.path} failed: {type(exc).__name__}: {exc}"
+                ) from None
+            self._log(method, target, response.status_code, started, None)
+            if (
+                idempotent
+                and response.status_code in _wire.RETRY_STATUSES
+                and attempt < self.max_retries
+            ):
+                retry_after = response.headers.get("retry-after")
+                await response.aclose()
+                await self._backoff(attempt, retry_after)
+                attempt += 1
+                continue
+            if not (200 <= response.status_code < 300):
+                try:
+                    body = await response.aread()
+                finally:
+                    await response.aclose()
+                _wire.raise_for_response(
+                    method=method,
+                    path=request.url.path,
+                    status_code=response.status_code,
+                    content_type=response.headers.get("content-type", ""),
+                    location=response.headers.get("location"),
+                    body=body,
+                )
+            if not stream:
+                try:
+                    await response.aread()
+                except httpx.TransportError as exc:
+                    self._log(method, target, response.status_code, started, exc)
+                    if idempotent and attempt < self.max_retries:
+                        await self._backoff(attempt, None)
+                        attempt += 1
+                        continue
+                    if outcome_unknown_on_loss:
+                        raise SendOutcomeUnknownError(
+                            f"{method} {request.url.path}: the answer was cut off "
+                            f"({type(exc).__name__}); the request may have been applied"
+                        ) from None
+                    raise TransportError(
+                        f"{method} {request.url.path} failed reading the answer: "
+                        f"{type(exc).__name__}"
+                    ) from None
+                finally:
+                    await response.aclose()
+            return response
+
+    async def _backoff(self, attempt: int, retry_after: str | None) -> None:
+        delay = _wire.retry_delay(
+            attempt, retry_after=retry_after, base=self.backoff_base, cap=self.backoff_cap
+        )
+        if delay > 0:
+            await async_sleep(delay)
+
+    def _log(
+        self,
+        method: str,
+        target: str,
+        status: int | None,
+        started: float,
+        error: BaseException | None,
+    ) -> None:
+        if not logger.isEnabledFor(logging.DEBUG):
+            return
+        elapsed = (time.perf_counter() - started) * 1000
+        outcome = str(status) if error is None else type(error).__name__
+        logger.debug("%s %s -> %s in %.0f ms", method, target, outcome, elapsed)
+
+    async def request_json(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Params = None,
+        content: bytes | None = None,
+        content_type: str | None = None,
+        files: Any = None,
+        outcome_unknown_on_loss: bool = False,
+    ) -> httpx.Response:
+        """``send`` for calls whose 2xx answer must be JSON (an HTML page is an error)."""
+        response = await self.send(
+            method,
+            path,
+            params=params,
+            content=content,
+            content_type=content_type,
+            files=files,
+            outcome_unknown_on_loss=outcome_unknown_on_loss,
+        )
+        if response.content:
+            _wire.check_json_body(
+                method=method,
+                path=response.request.url.path,
+                status_code=response.status_code,
+                content_type=response.headers.get("content-type", ""),
+                body=response.content,
+            )
+        return response
+
+    async def me(self) -> models.Me:
+        """The calling user, cached for the client's lifetime (delete needs its UID)."""
+        if self._me is None:
+            self._me = await self.system.me()
+        return self._me
+
+    # --- raw escape hatch ------------------------------------------------------------------
+    async def _raw(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Params = None,
+        json: Any = None,
+        content: bytes | str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Any:
+        body: bytes | None = None
+        content_type: str | None = None
+        if json is not None:
+            body = models.json_encoder.encode(json)
+            content_type = _wire.JSON
+        elif content is not None:
+            body = content.encode("utf-8") if isinstance(content, str) else content
+            if isinstance(content, str):
+                content_type = _wire.TEXT_PLAIN
+        response = await self.send(
+            method,
+            _wire.api_path(path),
+            params=params,
+            content=body,
+            content_type=content_type,
+            headers=headers,
+        )
+        if response.content.strip():
+            _wire.check_json_body(
+                method=method,
+                path=response.request.url.path,
+                status_code=response.status_code,
+                content_type=response.headers.get("content-type", ""),
+                body=response.content,
+            )
+        return _wire.decode_any(
+            response.content,
+            method=method,
+            path=response.request.url.path,
+            status_code=response.status_code,
+        )
+
+    async def get_raw(self, path: str, params: Params = None) -> Any:
+        """``GET /api/<path>`` -> decoded JSON (or ``None``). Same auth, retries and errors."""
+        return await self._raw("GET", path, params=params)
+
+    async def post_raw(
+        self,
+        path: str,
+        *,
+        json: Any = None,
+        content: bytes | str | None = None,
+        params: Params = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Any:
+        """``POST /api/<path>`` with a JSON or raw body -> decoded JSON (or ``None``)."""
+        return await self._raw(
+            "POST", path, params=params, json=json, content=content, headers=headers
+        )
+
+    async def put_raw(
+        self,
+        path: str,
+        *,
+        json: Any = None,
+        content: bytes | str | None = None,
+        params: Params = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Any:
+        """``PUT /api/<path>`` with a JSON or raw body -> decoded JSON (or ``None``)."""
+        return await self._raw(
+            "PUT", path, params=params, json=json, content=content, headers=headers
+        )
+
+    async def delete_raw(
+        self,
+        path: str,
+        *,
+        params: Params = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Any:
+        """``DELETE /api/<path>`` -> decoded JSON (or ``None``)."""
+        return await self._raw("DELETE", path, params=params, headers=headers)
+
+
+def open_client(profile: Profile, **options: Any) -> AsyncClient:
+    """An :class:`AsyncClient` for ``profile``; use as ``async with open_client(p) as c:``."""
+    return AsyncClient(profile, **options)

@@ -1,0 +1,271 @@
+"""``client.files``: file resources (``/api/fileResources``) and documents (``/api/documents``).
+
+Uploads stream from bytes, a path or a binary file object as the multipart part ``file``
+with the ``domain`` query parameter. DHIS2 answers 202 with ``storageStatus: PENDING`` and
+stores the content in the background, so by default the upload polls until ``STORED``
+(bounded by ``timeout``). Downloads stream to a file without holding it in memory.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .. import _wire, models
+from .._backend import DownloadSink, Progress, UploadData, async_sleep, open_upload
+from ..enums import FileResourceDomain, StorageStatus
+from ..errors import Dhis2Error, InvalidInputError, StorageTimeoutError
+
+if TYPE_CHECKING:
+    from .client import AsyncClient
+
+__all__ = ["AsyncFiles"]
+
+
+class AsyncFiles:
+    """File resources (uploads for attachments, documents, data values) and documents."""
+
+    def __init__(self, client: AsyncClient) -> None:
+        self._client = client
+
+    # --- file resources ------------------------------------------------------------------------
+    async def upload_file_resource(
+        self,
+        data: UploadData,
+        *,
+        filename: str | None = None,
+        domain: FileResourceDomain | str = FileResourceDomain.DATA_VALUE,
+        content_type: str | None = None,
+        wait: bool = True,
+        timeout: float | None = None,
+        progress: Progress | None = None,
+    ) -> models.FileResource:
+        """Upload a file; returns the FileResource, ``STORED`` unless ``wait=False``.
+
+        Use ``domain="MESSAGE_ATTACHMENT"`` for message attachments (then pass its ``id``
+        to ``messaging.send``/``reply``).
+        """
+        params = _wire.upload_params(domain)
+        source = open_upload(
+            data,
+            filename=filename,
+            max_size=self._client.max_upload_size,
+            progress=progress,
+        )
+        try:
+            files = {
+                "file": (
+                    source.filename,
+                    source.stream,
+                    _wire.guess_content_type(source.filename, content_type),
+                )
+            }
+            response = await self._client.request_json(
+                "POST", _wire.FILE_RESOURCES, params=params, files=files
+            )
+        finally:
+            source.close()
+        envelope = _wire.decode(
+            models.file_resource_envelope_decoder,
+            response.content,
+            method="POST",
+            path=_wire.FILE_RESOURCES,
+            status_code=response.status_code,
+        )
+        resource = envelope.response.file_resource if envelope.response else None
+        if resource is None:
+            raise _wire.api_error(
+                "the upload answer holds no fileResource",
+                method="POST",
+                path=_wire.FILE_RESOURCES,
+                status_code=response.status_code,
+            )
+        if not wait or resource.storage_status == StorageStatus.STORED:
+            return resource
+        return await self.wait_until_stored(resource.id, timeout=timeout)
+
+    async def get_file_resource(self, uid: str) -> models.FileResource:
+        """The FileResource's metadata, including its current ``storage_status``."""
+        _wire.check_uid(uid, "file resource")
+        path = f"{_wire.FILE_RESOURCES}/{uid}"
+        response = await self._client.request_json("GET", path)
+        return _wire.decode(
+            models.file_resource_decoder,
+            response.content,
+            method="GET",
+            path=path,
+            status_code=response.status_code,
+        )
+
+    async def wait_until_stored(
+        self, uid: str, *, timeout: float | None = None
+    ) -> models.FileResource:
+        """Poll until ``storageStatus`` is ``STORED``; :class:`StorageTimeoutError` otherwise."""
+        limit = self._client.storage_timeout if timeout is None else timeout
+        deadline = time.monotonic() + limit
+        interval = self._client.storage_poll_interval
+        while True:
+            resource = await self.get_file_resource(uid)
+            status = resource.storage_status
+            if status == StorageStatus.STORED:
+                return resource
+            if status == StorageStatus.FAILED:
+                raise Dhis2Error(f"the server failed to store file resource {uid}")
+            if time.monotonic() + interval > deadline:
+                raise StorageTimeoutError(
+                    f"file resource {uid} was not stored within {limit:g} s "
+                    f"(last status: {status.value if status else 'unknown'})",
+                    uid=uid,
+                    last_status=status.value if status else None,
+                )
+            await async_sleep(interval)
+            interval = min(interval * 2, 2.0)
+
+    async def download_file_resource(
+        self,
+        uid: str,
+        dest: str | os.PathLike[str] | None = None,
+        progress: Progress | None = None,
+    ) -> bytes | Path:
+        """Stream a file resource's content: bytes, or the path written."""
+        _wire.check_uid(uid, "file resource")
+        return await self.download(
+            f"{_wire.FILE_RESOURCES}/{uid}/data", dest, fallback_name=uid, progress=progress
+        )
+
+    async def download(
+        self,
+        path: str,
+        dest: str | os.PathLike[str] | None,
+        *,
+        fallback_name: str,
+        progress: Progress | None = None,
+    ) -> bytes | Path:
+        """GET ``path`` streamed into memory or a file (shared by every download)."""
+        response = await self._client.send("GET", path, headers={"Accept": "*/*"}, stream=True)
+        try:
+            sink = DownloadSink(
+                dest,
+                filename=_wire.filename_from_disposition(
+                    response.headers.get("content-disposition")
+                ),
+                fallback_name=fallback_name,
+                total=_wire.content_length(response.headers),
+                progress=progress,
+            )
+            try:
+                async for chunk in response.aiter_bytes():
+                    sink.write(chunk)
+            except BaseException:
+                sink.abort()
+                raise
+            return sink.finish()
+        finally:
+            await response.aclose()
+
+    # --- documents -------------------------------------------------------------------------------
+    async def list_documents(
+        self,
+        *,
+        filter: str | Sequence[str] | None = None,
+        query: str | None = None,
+        order: str | None = "name:asc",
+        page: int = 1,
+        page_size: int = 50,
+    ) -> models.DocumentPage:
+        """One page of documents."""
+        params: _wire.QueryParams = [("fields", _wire.DOCUMENT_FIELDS)]
+        if filter is not None:
+            params.extend(("filter", f) for f in ([filter] if isinstance(filter, str) else filter))
+        if query:
+            params.append(("query", query))
+        if order:
+            params.append(("order", order))
+        params.extend([("page", str(page)), ("pageSize", str(page_size))])
+        response = await self._client.request_json("GET", _wire.DOCUMENTS, params=params)
+        return _wire.decode(
+            models.document_page_decoder,
+            response.content,
+            method="GET",
+            path=_wire.DOCUMENTS,
+            status_code=response.status_code,
+        )
+
+    async def get_document(self, uid: str) -> models.Document:
+        _wire.check_uid(uid, "document")
+        path = f"{_wire.DOCUMENTS}/{uid}"
+        response = await self._client.request_json(
+            "GET", path, params=[("fields", _wire.DOCUMENT_FIELDS)]
+        )
+        return _wire.decode(
+            models.document_decoder,
+            response.content,
+            method="GET",
+            path=path,
+            status_code=response.status_code,
+        )
+
+    async def _create_document(self, body: dict[str, object]) -> models.Document:
+        response = await self._client.request_json(
+            "POST",
+            _wire.DOCUMENTS,
+            content=models.json_encoder.encode(body),
+            content_type=_wire.JSON,
+        )
+        uid = _wire.uid_from_response(response.headers.get("location"), response.content)
+        if uid is None:
+            raise _wire.api_error(
+                "the server did not say which document it created",
+                method="POST",
+                path=_wire.DOCUMENTS,
+                status_code=response.status_code,
+            )
+        return await self.get_document(uid)
+
+    async def upload_document(
+        self,
+        data: UploadData,
+        *,
+        name: str,
+        filename: str | None = None,
+        content_type: str | None = None,
+        progress: Progress | None = None,
+    ) -> models.Document:
+        """Upload a file as a DOCUMENT file resource, then create a document pointing at it."""
+        _wire.check_text(name, "document name")
+        resource = await self.upload_file_resource(
+            data,
+            filename=filename,
+            domain=FileResourceDomain.DOCUMENT,
+            content_type=content_type,
+            progress=progress,
+        )
+        return await self._create_document(
+            {"name": name, "url": resource.id, "external": False, "attachment": True}
+        )
+
+    async def create_external_document(self, *, name: str, url: str) -> models.Document:
+        """A document that is a link to an external http(s) URL."""
+        _wire.check_text(name, "document name")
+        if not url.lower().startswith(("http://", "https://")):
+            raise InvalidInputError(f"an external document needs an http(s) URL, not {url!r}")
+        return await self._create_document({"name": name, "url": url, "external": True})
+
+    async def download_document(
+        self,
+        uid: str,
+        dest: str | os.PathLike[str] | None = None,
+        progress: Progress | None = None,
+    ) -> bytes | Path:
+        """Stream a file document's content (external documents are links: see ``url``)."""
+        _wire.check_uid(uid, "document")
+        return await self.download(
+            f"{_wire.DOCUMENTS}/{uid}/data", dest, fallback_name=uid, progress=progress
+        )
+
+    async def delete_document(self, uid: str) -> None:
+        _wire.check_uid(uid, "document")
+        await self._client.request_json("DELETE", f"{_wire.DOCUMENTS}/{uid}")

@@ -1,0 +1,386 @@
+"""``client.messaging``: DHIS2's internal messaging (``/api/messageConversations``).
+
+Each method sends exactly the wire shape of reference §1 and hides DHIS2's quirks (BUGS.md):
+the new UID comes from ``Location``; attachments travel as ``{"id": uid}``; replies are
+``text/plain``; delete is the caller's soft delete; the 200-with-a-message "not found" body
+becomes :class:`NotFoundError`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .. import _wire, models
+from .._backend import Progress
+from ..enums import MessageType, Priority, Status
+from .paging import iterate_pages
+
+if TYPE_CHECKING:
+    from .client import AsyncClient
+
+__all__ = ["AsyncMessaging"]
+
+Uids = str | Iterable[str]
+
+
+class AsyncMessaging:
+    """Conversations: list, read, send, reply, read state, tickets, delete, attachments."""
+
+    def __init__(self, client: AsyncClient) -> None:
+        self._client = client
+
+    # --- reading -----------------------------------------------------------------------------
+    async def list_conversations(
+        self,
+        *,
+        filter: str | Sequence[str] | None = None,
+        query: str | None = None,
+        message_type: MessageType | str | None = None,
+        status: Status | str | None = None,
+        priority: Priority | str | None = None,
+        unread: bool | None = None,
+        follow_up: bool | None = None,
+        assignee: str | None = None,
+        order: str | None = "lastMessage:desc",
+        page: int = 1,
+        page_size: int = 50,
+    ) -> models.ConversationPage:
+        """One page of the caller's conversations (newest activity first by default)."""
+        params = _wire.conversation_list_params(
+            filter=filter,
+            query=query,
+            message_type=message_type,
+            status=status,
+            priority=priority,
+            unread=unread,
+            follow_up=follow_up,
+            assignee=assignee,
+            order=order,
+            page=page,
+            page_size=page_size,
+        )
+        return await self._page(params)
+
+    async def _page(self, params: _wire.QueryParams) -> models.ConversationPage:
+        response = await self._client.request_json("GET", _wire.CONVERSATIONS, params=params)
+        return _wire.decode(
+            models.conversation_page_decoder,
+            response.content,
+            method="GET",
+            path=_wire.CONVERSATIONS,
+            status_code=response.status_code,
+        )
+
+    def iter_conversations(
+        self,
+        *,
+        filter: str | Sequence[str] | None = None,
+        query: str | None = None,
+        message_type: MessageType | str | None = None,
+        status: Status | str | None = None,
+        priority: Priority | str | None = None,
+        unread: bool | None = None,
+        follow_up: bool | None = None,
+        assignee: str | None = None,
+        order: str | None = "lastMessage:desc",
+        page_size: int = 200,
+        limit: int | None = None,
+    ) -> AsyncIterator[models.MessageConversation]:
+        """Every matching conversation, page by page, the next page fetched in the background.
+
+        Stops after ``limit`` conversations. Each conversation is yielded once even if new
+        activity moves it between pages while iterating.
+        """
+        size = min(page_size, limit) if limit is not None and limit > 0 else page_size
+
+        def params_for(page: int) -> _wire.QueryParams:
+            return _wire.conversation_list_params(
+                filter=filter,
+                query=query,
+                message_type=message_type,
+                status=status,
+                priority=priority,
+                unread=unread,
+                follow_up=follow_up,
+                assignee=assignee,
+                order=order,
+                page=page,
+                page_size=size,
+            )
+
+        params_for(1)  # bad arguments fail here, before any request
+
+        async def fetch(
+            page: int,
+        ) -> tuple[Sequence[models.MessageConversation], models.Pager | None]:
+            result = await self._page(params_for(page))
+            return result.conversations, result.pager
+
+        return iterate_pages(self._client.runner, fetch, key=_conversation_id, limit=limit)
+
+    async def unread_count(self, message_type: MessageType | str | None = None) -> int:
+        """How many of the caller's conversations are unread (the pager total of one row)."""
+        params = _wire.conversation_list_params(
+            message_type=message_type, unread=True, order=None, page_size=1, fields="id"
+        )
+        page = await self._page(params)
+        if page.pager is None:
+            return len(page.conversations)
+        return page.pager.total
+
+    async def get_conversation(self, uid: str) -> models.MessageConversation:
+        """The whole thread: messages (text, sender, attachments), participants, assignee."""
+        _wire.check_uid(uid, "conversation")
+        path = _wire.conversation_path(uid)
+        response = await self._client.request_json(
+            "GET", path, params=[("fields", _wire.CONVERSATION_FIELDS)]
+        )
+        _wire.raise_for_not_found_body(
+            method="GET", path=path, status_code=response.status_code, body=response.content
+        )
+        return _wire.decode(
+            models.conversation_decoder,
+            response.content,
+            method="GET",
+            path=path,
+            status_code=response.status_code,
+        )
+
+    # --- writing -----------------------------------------------------------------------------
+    async def send(
+        self,
+        *,
+        subject: str,
+        text: str,
+        users: Uids = (),
+        user_groups: Uids = (),
+        organisation_units: Uids = (),
+        attachments: Uids = (),
+    ) -> models.MessageConversation:
+        """Start a PRIVATE conversation; returns it as stored (one extra GET)."""
+        body = _wire.send_body(
+            subject=subject,
+            text=text,
+            users=users,
+            user_groups=user_groups,
+            organisation_units=organisation_units,
+            attachments=attachments,
+        )
+        response = await self._client.request_json(
+            "POST",
+            _wire.CONVERSATIONS,
+            content=body,
+            content_type=_wire.JSON,
+            outcome_unknown_on_loss=True,
+        )
+        uid = _wire.uid_from_location(
+            response.headers.get("location"), method="POST", path=_wire.CONVERSATIONS
+        )
+        return await self.get_conversation(uid)
+
+    async def reply(
+        self,
+        uid: str,
+        *,
+        text: str,
+        internal: bool = False,
+        attachments: Uids = (),
+    ) -> models.MessageConversation:
+        """Add a message to a thread; the text is sent verbatim as ``text/plain``."""
+        _wire.check_uid(uid, "conversation")
+        _wire.check_text(text, "text")
+        params = _wire.reply_params(internal=internal, attachments=attachments)
+        await self._client.request_json(
+            "POST",
+            _wire.conversation_path(uid),
+            params=params,
+            content=text.encode("utf-8"),
+            content_type=_wire.TEXT_PLAIN,
+            outcome_unknown_on_loss=True,
+        )
+        return await self.get_conversation(uid)
+
+    async def send_feedback(self, *, subject: str, text: str) -> models.MessageConversation:
+        """Send feedback to the system's feedback recipients: a new TICKET conversation."""
+        _wire.check_text(subject, "subject")
+        _wire.check_text(text, "text")
+        path = _wire.CONVERSATIONS + "/feedback"
+        response = await self._client.request_json(
+            "POST",
+            path,
+            params=[("subject", subject)],
+            content=text.encode("utf-8"),
+            content_type=_wire.TEXT_PLAIN,
+            outcome_unknown_on_loss=True,
+        )
+        location = response.headers.get("location")
+        if location:
+            return await self.get_conversation(
+                _wire.uid_from_location(location, method="POST", path=path)
+            )
+        # DHIS2 2.40 sends no Location for feedback: find the newest matching ticket.
+        page = await self._page(
+            _wire.conversation_list_params(
+                filter=[f"subject:eq:{subject}"],
+                message_type=MessageType.TICKET,
+                order="lastMessage:desc",
+                page_size=1,
+                fields="id",
+            )
+        )
+        if not page.conversations:
+            raise _wire.api_error(
+                "feedback was accepted but the new ticket could not be found",
+                method="POST",
+                path=path,
+                status_code=response.status_code,
+            )
+        return await self.get_conversation(page.conversations[0].id)
+
+    async def add_recipients(
+        self,
+        uid: str,
+        *,
+        users: Uids = (),
+        user_groups: Uids = (),
+        organisation_units: Uids = (),
+    ) -> None:
+        """Add users, user groups' members or org units' users to a thread (204)."""
+        _wire.check_uid(uid, "conversation")
+        body = _wire.recipients_body(
+            users=users, user_groups=user_groups, organisation_units=organisation_units
+        )
+        await self._client.request_json(
+            "POST",
+            _wire.conversation_path(uid, "recipients"),
+            content=models.json_encoder.encode(body),
+            content_type=_wire.JSON,
+        )
+
+    # --- per-user state (bulk) ----------------------------------------------------------------
+    async def _bulk(self, uids: Uids, endpoint: str, key: str) -> list[str]:
+        checked = _wire.uid_list(uids, "conversation")
+        path = f"{_wire.CONVERSATIONS}/{endpoint}"
+        changed: list[str] = []
+        for chunk in _wire.chunked(checked):
+            response = await self._client.request_json(
+                "POST", path, content=_wire.uids_json(chunk), content_type=_wire.JSON
+            )
+            changed.extend(
+                _wire.uid_list_from(
+                    response.content,
+                    key,
+                    method="POST",
+                    path=path,
+                    status_code=response.status_code,
+                )
+            )
+        return changed
+
+    async def mark_read(self, uids: Uids) -> list[str]:
+        """Mark read for the caller; returns the UIDs that changed (already-read are left out)."""
+        return await self._bulk(uids, "read", "markedRead")
+
+    async def mark_unread(self, uids: Uids) -> list[str]:
+        """Mark unread for the caller; returns the UIDs that changed."""
+        return await self._bulk(uids, "unread", "markedUnread")
+
+    async def follow_up(self, uids: Uids) -> list[str]:
+        """Flag for follow-up; returns every UID found."""
+        return await self._bulk(uids, "followup", "markedFollowup")
+
+    async def unfollow_up(self, uids: Uids) -> list[str]:
+        """Clear the follow-up flag; returns every UID found."""
+        return await self._bulk(uids, "unfollowup", "unmarkedFollowup")
+
+    async def delete_conversation(self, uids: Uids) -> list[str]:
+        """Remove conversations from the caller's inbox (soft delete); returns removed UIDs.
+
+        Never the hard ``DELETE /{uid}``, which destroys the thread for every participant.
+        """
+        checked = _wire.uid_list(uids, "conversation")
+        if not checked:
+            return []
+        me = await self._client.me()
+        if len(checked) == 1:
+            path = _wire.conversation_path(checked[0], me.id)
+            response = await self._client.request_json("DELETE", path)
+            return _wire.uid_list_from(
+                response.content,
+                "removed",
+                method="DELETE",
+                path=path,
+                status_code=response.status_code,
+            )
+        removed: list[str] = []
+        for chunk in _wire.chunked(checked):
+            params: _wire.QueryParams = [("mc", uid) for uid in chunk]
+            params.append(("user", me.id))
+            response = await self._client.request_json("DELETE", _wire.CONVERSATIONS, params=params)
+            removed.extend(
+                _wire.uid_list_from(
+                    response.content,
+                    "removed",
+                    method="DELETE",
+                    path=_wire.CONVERSATIONS,
+                    status_code=response.status_code,
+                )
+            )
+        return removed
+
+    # --- ticket workflow -----------------------------------------------------------------------
+    async def set_priority(self, uid: str, priority: Priority | str) -> None:
+        """Set a conversation's priority (NONE, LOW, MEDIUM, HIGH)."""
+        _wire.check_uid(uid, "conversation")
+        value = _wire.enum_value(Priority, priority, "priority")
+        await self._client.request_json(
+            "POST",
+            _wire.conversation_path(uid, "priority"),
+            params=[("messageConversationPriority", value)],
+        )
+
+    async def set_status(self, uid: str, status: Status | str) -> None:
+        """Set a ticket's status (NONE, OPEN, PENDING, INVALID, SOLVED)."""
+        _wire.check_uid(uid, "conversation")
+        value = _wire.enum_value(Status, status, "status")
+        await self._client.request_json(
+            "POST",
+            _wire.conversation_path(uid, "status"),
+            params=[("messageConversationStatus", value)],
+        )
+
+    async def assign(self, uid: str, user: str) -> None:
+        """Assign a conversation to a user (a UID; resolve names with ``client.directory``)."""
+        _wire.check_uid(uid, "conversation")
+        _wire.check_uid(user, "user")
+        await self._client.request_json(
+            "POST", _wire.conversation_path(uid, "assign"), params=[("userId", user)]
+        )
+
+    async def unassign(self, uid: str) -> None:
+        """Remove the assignee."""
+        _wire.check_uid(uid, "conversation")
+        await self._client.request_json("DELETE", _wire.conversation_path(uid, "assign"))
+
+    # --- attachments ---------------------------------------------------------------------------
+    async def download_attachment(
+        self,
+        conversation: str,
+        message: str,
+        file: str,
+        dest: str | os.PathLike[str] | None = None,
+        progress: Progress | None = None,
+    ) -> bytes | Path:
+        """Stream an attachment: its bytes, or the path written (``dest`` may be a folder)."""
+        _wire.check_uid(conversation, "conversation")
+        _wire.check_uid(message, "message")
+        _wire.check_uid(file, "file")
+        path = _wire.conversation_path(conversation, message, "attachments", file)
+        return await self._client.files.download(path, dest, fallback_name=file, progress=progress)
+
+
+def _conversation_id(conversation: models.MessageConversation) -> str:
+    return conversation.id

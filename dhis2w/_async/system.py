@@ -1,0 +1,44 @@
+"""``client.system``: who am I (``/api/me``) and what server is this (``/api/system/info``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .. import _wire, models
+
+if TYPE_CHECKING:
+    from .client import AsyncClient
+
+__all__ = ["AsyncSystem"]
+
+ME = "/api/me"
+SYSTEM_INFO = "/api/system/info"
+
+
+class AsyncSystem:
+    """Identity and server information; ``profile verify`` and soft delete rely on ``me``."""
+
+    def __init__(self, client: AsyncClient) -> None:
+        self._client = client
+
+    async def me(self) -> models.Me:
+        """The user the profile's credentials belong to."""
+        response = await self._client.request_json("GET", ME)
+        return _wire.decode(
+            models.me_decoder,
+            response.content,
+            method="GET",
+            path=ME,
+            status_code=response.status_code,
+        )
+
+    async def info(self) -> models.SystemInfo:
+        """Server version (text and ``version_tuple``), revision, time zone, ..."""
+        response = await self._client.request_json("GET", SYSTEM_INFO)
+        return _wire.decode(
+            models.system_info_decoder,
+            response.content,
+            method="GET",
+            path=SYSTEM_INFO,
+            status_code=response.status_code,
+        )

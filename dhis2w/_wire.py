@@ -1,0 +1,447 @@
+"""Sans-IO helpers shared by the async client and its generated sync twin.
+
+Everything here is pure: UID and text checks, query parameters and request bodies,
+``fields`` selectors, ``Location`` parsing, retry decisions, and turning a finished response
+(status, headers, body bytes) into a decoded value or the right exception. The twins in
+``_async``/``_sync`` only move bytes and decide control flow, so the logic is written once.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import mimetypes
+import re
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import PurePath
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import msgspec
+
+from . import models
+from .enums import FileResourceDomain, MessageType, Priority, Status
+from .errors import (
+    ApiError,
+    AuthenticationError,
+    InvalidInputError,
+    InvalidUidError,
+    NotFoundError,
+    UnexpectedResponseError,
+    error_from_response,
+)
+
+T = TypeVar("T")
+QueryParams = list[tuple[str, str | int | float | bool | None]]
+
+API = "/api"
+CONVERSATIONS = "/api/messageConversations"
+FILE_RESOURCES = "/api/fileResources"
+DOCUMENTS = "/api/documents"
+
+#: DHIS2 UIDs: 11 characters, a letter first, then letters or digits (CodeGenerator).
+UID_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9]{10}")
+
+#: List selector: the messaging app's fields plus what a real "last sender" column needs.
+CONVERSATION_LIST_FIELDS = (
+    "id,displayName,subject,messageType,lastSender[id,displayName],"
+    "assignee[id,displayName],status,priority,lastUpdated,read,lastMessage,followUp,"
+    "messageCount,lastSenderFirstname,lastSenderSurname,userFirstname,userSurname"
+)
+
+#: Single-conversation selector: the whole thread (``fields=*`` would give ``messages:[{id}]``).
+CONVERSATION_FIELDS = (
+    "*,assignee[id,displayName],"
+    "messages[id,text,created,lastUpdated,internal,metaData,sender[id,displayName],"
+    "attachments[id,name,contentLength,contentType]],"
+    "userMessages[read,followUp,user[id,displayName,username]]"
+)
+
+DOCUMENT_FIELDS = "id,name,displayName,url,external,attachment,contentType,created,lastUpdated"
+USER_FIELDS = "id,username,displayName,firstName,surname,name"
+NAMED_FIELDS = "id,name,displayName,code"
+
+#: Statuses worth retrying a GET for (the request certainly did not change anything).
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+
+#: How many UIDs go into one bulk request (read/unread/followup/delete).
+BULK_CHUNK = 200
+
+DEFAULT_MAX_UPLOAD_SIZE = 10_000_000
+LOGIN_PATH_MARKER = "dhis-web-login"
+
+
+# --- input checks ------------------------------------------------------------------------
+def is_uid(value: object) -> bool:
+    return isinstance(value, str) and UID_PATTERN.fullmatch(value) is not None
+
+
+def check_uid(value: object, what: str = "UID") -> str:
+    """``value`` if it is a DHIS2 UID, else :class:`InvalidUidError` naming ``what``."""
+    if not is_uid(value):
+        raise InvalidUidError(
+            f"{what} {value!r} is not a DHIS2 UID (11 characters: a letter, then letters or digits)"
+        )
+    assert isinstance(value, str)
+    return value
+
+
+def uid_list(values: str | Iterable[str], what: str = "UID") -> list[str]:
+    """One UID or an iterable of them -> a checked list without duplicates (order kept)."""
+    items = [values] if isinstance(values, str) else list(values)
+    seen: dict[str, None] = {}
+    for item in items:
+        seen[check_uid(item, what)] = None
+    return list(seen)
+
+
+def check_text(value: object, what: str) -> str:
+    """Message text or subject: a non-blank string without NUL characters, kept verbatim."""
+    if not isinstance(value, str):
+        raise InvalidInputError(f"{what} must be text, not {type(value).__name__}")
+    if not value.strip():
+        raise InvalidInputError(f"{what} is empty")
+    if "\x00" in value:
+        raise InvalidInputError(f"{what} contains a NUL character, which DHIS2 cannot store")
+    return value
+
+
+def chunked(items: Sequence[T], size: int = BULK_CHUNK) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def enum_value(enum_type: type[Any], value: object, what: str) -> str:
+    """An enum member or any-case string -> the wire value; a clear error otherwise."""
+    try:
+        return str(enum_type(value).value)
+    except ValueError:
+        choices = ", ".join(member.value for member in enum_type)
+        raise InvalidInputError(f"{what} {value!r} is not one of {choices}") from None
+
+
+# --- request building ------------------------------------------------------------------------
+def api_path(path: str) -> str:
+    """A raw-call path relative to the server: ``me`` / ``/me`` / ``/api/me`` -> ``/api/me``."""
+    clean = "/" + path.lstrip("/")
+    if clean == API or clean.startswith(API + "/"):
+        return clean
+    return API + clean
+
+
+def conversation_path(uid: str, *rest: str) -> str:
+    return "/".join((CONVERSATIONS, uid, *rest))
+
+
+def conversation_list_params(
+    *,
+    filter: str | Sequence[str] | None = None,
+    query: str | None = None,
+    message_type: object = None,
+    status: object = None,
+    priority: object = None,
+    unread: bool | None = None,
+    follow_up: bool | None = None,
+    assignee: str | None = None,
+    order: str | None = "lastMessage:desc",
+    page: int = 1,
+    page_size: int = 50,
+    fields: str = CONVERSATION_LIST_FIELDS,
+) -> QueryParams:
+    """Query parameters for ``GET /api/messageConversations`` (filters are ANDed)."""
+    if page < 1:
+        raise InvalidInputError("page starts at 1")
+    if page_size < 1:
+        raise InvalidInputError("page_size must be at least 1")
+    params: QueryParams = [("fields", fields)]
+    filters: list[str] = []
+    if filter is not None:
+        filters.extend([filter] if isinstance(filter, str) else filter)
+    if message_type is not None:
+        filters.append(f"messageType:eq:{enum_value(MessageType, message_type, 'message type')}")
+    if status is not None:
+        filters.append(f"status:eq:{enum_value(Status, status, 'status')}")
+    if priority is not None:
+        filters.append(f"priority:eq:{enum_value(Priority, priority, 'priority')}")
+    if unread is not None:
+        filters.append(f"read:eq:{'false' if unread else 'true'}")
+    if follow_up is not None:
+        filters.append(f"followUp:eq:{'true' if follow_up else 'false'}")
+    if assignee is not None:
+        filters.append(f"assignee.id:eq:{check_uid(assignee, 'assignee')}")
+    params.extend(("filter", item) for item in filters)
+    if query:
+        params.append(("queryString", query))
+    if order:
+        params.append(("order", order))
+    params.append(("page", str(page)))
+    params.append(("pageSize", str(page_size)))
+    return params
+
+
+def recipients_body(
+    *,
+    users: str | Iterable[str] = (),
+    user_groups: str | Iterable[str] = (),
+    organisation_units: str | Iterable[str] = (),
+) -> dict[str, list[dict[str, str]]]:
+    """``{"users":[{"id"}], ...}``: DHIS2 needs objects; a bare string is a 500."""
+    body: dict[str, list[dict[str, str]]] = {}
+    for key, values, what in (
+        ("users", users, "user"),
+        ("userGroups", user_groups, "user group"),
+        ("organisationUnits", organisation_units, "organisation unit"),
+    ):
+        uids = uid_list(values, what)
+        if uids:
+            body[key] = [{"id": uid} for uid in uids]
+    if not body:
+        raise InvalidInputError(
+            "no recipients: give at least one user, user group or organisation unit"
+        )
+    return body
+
+
+def send_body(
+    *,
+    subject: str,
+    text: str,
+    users: str | Iterable[str],
+    user_groups: str | Iterable[str],
+    organisation_units: str | Iterable[str],
+    attachments: str | Iterable[str],
+) -> bytes:
+    body: dict[str, Any] = {
+        "subject": check_text(subject, "subject"),
+        "text": check_text(text, "text"),
+    }
+    body.update(
+        recipients_body(users=users, user_groups=user_groups, organisation_units=organisation_units)
+    )
+    attachment_uids = uid_list(attachments, "attachment")
+    if attachment_uids:
+        body["attachments"] = [{"id": uid} for uid in attachment_uids]
+    return models.json_encoder.encode(body)
+
+
+def reply_params(*, internal: bool, attachments: str | Iterable[str]) -> QueryParams:
+    params: QueryParams = []
+    if internal:
+        params.append(("internal", "true"))
+    params.extend(("attachments", uid) for uid in uid_list(attachments, "attachment"))
+    return params
+
+
+TEXT_PLAIN = "text/plain; charset=utf-8"
+JSON = "application/json"
+
+
+def uids_json(uids: Sequence[str]) -> bytes:
+    return models.json_encoder.encode(list(uids))
+
+
+# --- responses ---------------------------------------------------------------------------------
+def uid_from_location(location: str | None, *, method: str, path: str) -> str:
+    """The new object's UID: the last path segment of DHIS2's ``Location`` header."""
+    if location:
+        segment = urlsplit(location).path.rstrip("/").rsplit("/", 1)[-1]
+        if is_uid(segment):
+            return segment
+    raise UnexpectedResponseError(
+        f"the server did not say where the new object is (Location header: {location!r})",
+        status_code=201,
+        method=method,
+        path=path,
+    )
+
+
+def is_login_redirect(status_code: int, location: str | None) -> bool:
+    return 300 <= status_code < 400 and LOGIN_PATH_MARKER in (location or "")
+
+
+def raise_for_response(
+    *,
+    method: str,
+    path: str,
+    status_code: int,
+    content_type: str,
+    location: str | None,
+    body: bytes,
+) -> None:
+    """Raise the matching error for a non-2xx answer (the 302 to the login page included)."""
+    if 200 <= status_code < 300:
+        return
+    if is_login_redirect(status_code, location):
+        raise AuthenticationError(
+            "not authenticated: the server redirected to its login page "
+            "(check the username/password or token of the profile)",
+            status_code=status_code,
+            method=method,
+            path=path,
+            body=body,
+        )
+    if 300 <= status_code < 400:
+        raise UnexpectedResponseError(
+            f"unexpected redirect to {location or '(no Location)'}",
+            status_code=status_code,
+            method=method,
+            path=path,
+            body=body,
+        )
+    raise error_from_response(
+        method=method, path=path, status_code=status_code, content_type=content_type, body=body
+    )
+
+
+def _looks_like_html(content_type: str, body: bytes) -> bool:
+    return "html" in content_type.lower() or body.lstrip()[:1] == b"<"
+
+
+def check_json_body(
+    *, method: str, path: str, status_code: int, content_type: str, body: bytes
+) -> None:
+    """A 2xx that should carry JSON but carries an HTML page (a proxy or login page)."""
+    if _looks_like_html(content_type, body):
+        raise UnexpectedResponseError(
+            "the server answered with an HTML page where JSON was expected; is base_url the "
+            "DHIS2 server (not a proxy or login page)?",
+            status_code=status_code,
+            method=method,
+            path=path,
+            body=body,
+        )
+
+
+def decode(
+    decoder: msgspec.json.Decoder[T], body: bytes, *, method: str, path: str, status_code: int
+) -> T:
+    """Decode a 2xx body with a prebuilt decoder; a bad body is an error, not a traceback."""
+    try:
+        return decoder.decode(body)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise UnexpectedResponseError(
+            f"the response is not the expected JSON: {exc}",
+            status_code=status_code,
+            method=method,
+            path=path,
+            body=body,
+        ) from None
+
+
+def decode_any(body: bytes, *, method: str, path: str, status_code: int) -> Any:
+    """Raw calls: decoded JSON, or ``None`` for an empty body."""
+    if not body.strip():
+        return None
+    return decode(models.any_decoder, body, method=method, path=path, status_code=status_code)
+
+
+class _BareMessage(msgspec.Struct):
+    message: str | None = None
+    id: str | None = None
+
+
+_bare_message_decoder = msgspec.json.Decoder(_BareMessage)
+
+
+def raise_for_not_found_body(*, method: str, path: str, status_code: int, body: bytes) -> None:
+    """DHIS2 answers ``GET /messageConversations/{unknown}`` with 200 and a bare message."""
+    if not body.lstrip().startswith(b"{"):
+        return
+    try:
+        bare = _bare_message_decoder.decode(body)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return
+    if bare.id is None and bare.message:
+        raise NotFoundError(
+            bare.message,
+            status_code=status_code,
+            method=method,
+            path=path,
+            body=body,
+        )
+
+
+def uid_list_from(body: bytes, key: str, *, method: str, path: str, status_code: int) -> list[str]:
+    """``{"markedRead": [..]}`` and friends -> the list (empty when the key is absent)."""
+    data = decode(models.uid_lists_decoder, body, method=method, path=path, status_code=status_code)
+    return list(data.get(key, []))
+
+
+# --- retries --------------------------------------------------------------------------------
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """``Retry-After`` as seconds (delta-seconds or an HTTP date); ``None`` if absent/bad."""
+    if not value:
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    current = time.time() if now is None else now
+    return max(0.0, when.timestamp() - current)
+
+
+def retry_delay(attempt: int, *, retry_after: str | None, base: float, cap: float) -> float:
+    """Capped exponential backoff (base * 2**attempt), or the server's Retry-After if larger."""
+    delay = base * float(1 << min(attempt, 30))
+    hinted = parse_retry_after(retry_after)
+    if hinted is not None:
+        delay = max(delay, hinted)
+    return min(delay, cap)
+
+
+# --- files -------------------------------------------------------------------------------------
+def guess_content_type(filename: str, given: str | None) -> str:
+    if given:
+        return given
+    guessed, _ = mimetypes.guess_type(filename)
+    return guessed or "application/octet-stream"
+
+
+def upload_params(domain: object) -> QueryParams:
+    return [("domain", enum_value(FileResourceDomain, domain, "file resource domain"))]
+
+
+def filename_from_disposition(value: str | None) -> str | None:
+    """DHIS2 sends ``Content-Disposition: filename=<name>`` (unquoted, no ``attachment;``)."""
+    if not value:
+        return None
+    match = re.search(r"filename\*?=(?:UTF-8'')?\"?([^\";]+)\"?", value, re.IGNORECASE)
+    if not match:
+        return None
+    name = PurePath(match.group(1).strip().replace("\\", "/")).name
+    return name if name not in {"", ".", ".."} else None
+
+
+def header(headers: Mapping[str, str], name: str) -> str | None:
+    return headers.get(name)
+
+
+def content_length(headers: Mapping[str, str]) -> int | None:
+    value = headers.get("content-length")
+    return int(value) if value and value.isdigit() else None
+
+
+def api_error(message: str, *, method: str, path: str, status_code: int = 0) -> ApiError:
+    return UnexpectedResponseError(message, status_code=status_code, method=method, path=path)
+
+
+def uid_from_response(location: str | None, body: bytes) -> str | None:
+    """A created object's UID: ``Location``, else the ObjectReport's ``response.uid``."""
+    if location:
+        segment = urlsplit(location).path.rstrip("/").rsplit("/", 1)[-1]
+        if is_uid(segment):
+            return segment
+    if body.strip():
+        try:
+            message = models.web_message_decoder.decode(body)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            return None
+        response = message.response
+        if isinstance(response, dict):
+            uid = response.get("uid")
+            if is_uid(uid):
+                return str(uid)
+    return None
