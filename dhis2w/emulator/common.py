@@ -1,0 +1,161 @@
+"""What every handler receives (:class:`Call`) and the generic list/get machinery.
+
+DHIS2 serves every metadata list the same way (AbstractFullReadOnlyController): parse
+``fields``/``filter``/``order``/paging, then write ``{"pager": ..., "<plural>": [...]}``.
+Handlers supply the candidate objects and this module does the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from dhis2w.emulator.fields import FieldNode, compile_plan, parse_fields, render
+from dhis2w.emulator.query import (
+    QueryError,
+    apply_filters,
+    apply_order,
+    page_slice,
+    parse_filters,
+)
+from dhis2w.emulator.schema import SCHEMAS, Context
+from dhis2w.emulator.store import DirUser, Store
+from dhis2w.emulator.wire import NO_CACHE, ApiError, Request, Response, json_response
+
+if TYPE_CHECKING:
+    from dhis2w.emulator.app import App
+
+__all__ = ["Call", "bad_enum", "get_object", "list_objects", "read_json"]
+
+ID_NAME = (FieldNode("id"), FieldNode("displayName"))
+
+
+@dataclass
+class Call:
+    """One authenticated API call: the request, the caller and where the API lives."""
+
+    app: App
+    req: Request
+    user: DirUser
+    api_base: str
+
+    @property
+    def store(self) -> Store:
+        return self.app.store
+
+    def context(self) -> Context:
+        return Context(self.app.store, self.user, self.api_base)
+
+    def fields(self, default: Sequence[FieldNode]) -> tuple[FieldNode, ...]:
+        values = [v for k, v in self.req.params if k == "fields" and v.strip()]
+        if not values:
+            return tuple(default)
+        return parse_fields(",".join(values))
+
+    def location(self, rel: str) -> tuple[str, str]:
+        return ("Location", f"{self.api_base}{rel}")
+
+
+def bad_enum(param: str, value: str, choices: Sequence[str]) -> ApiError:
+    """Spring's MethodArgumentTypeMismatch message, as DHIS2's advice renders it."""
+    return ApiError.wm(
+        400,
+        f"Value '{value}' is not valid for parameter {param}. "
+        f"Valid values are: [{', '.join(choices)}]",
+    )
+
+
+def missing_param(param: str, java_type: str = "String") -> ApiError:
+    """Spring's default text for a missing ``@RequestParam`` (body shape UNVERIFIED)."""
+    return ApiError.wm(
+        400,
+        f"Required request parameter '{param}' for method parameter type {java_type} "
+        "is not present",
+    )
+
+
+def read_json(call: Call) -> Any:
+    """Decode a JSON request body the way Spring's Jackson converter would complain."""
+    ctype = call.req.content_type
+    if ctype and ctype != "application/json" and not ctype.endswith("+json"):
+        raw = call.req.header("content-type") or ""
+        raise ApiError.wm(415, f"Content-Type '{raw}' is not supported")
+    body = call.req.body
+    if not body.strip():
+        raise ApiError.wm(400, "Required request body is missing")
+    try:
+        return msgspec.json.decode(body)
+    except msgspec.DecodeError as exc:
+        raise ApiError.wm(400, f"JSON parse error: {exc}") from None
+
+
+def _int_param(call: Call, name: str, default: int) -> int:
+    raw = call.req.param(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        return default
+
+
+def list_objects(
+    call: Call,
+    type_name: str,
+    key: str,
+    items: list[Any],
+    *,
+    default_order: Sequence[str] = ("name", "id"),
+    ctx: Context | None = None,
+    prefilter: Callable[[list[Any], Context], list[Any]] | None = None,
+    list_path: bool = False,
+) -> Response:
+    """Filter, order, page and render ``items`` into DHIS2's list envelope."""
+    ctx = ctx or call.context()
+    ctx.list_path = list_path
+    req = call.req
+    try:
+        filters = parse_filters(SCHEMAS, type_name, req.param_all("filter"))
+    except QueryError as exc:
+        raise ApiError.wm(400, exc.message, exc.error_code) from None
+    junction_or = (req.param("rootJunction") or "AND").upper() == "OR"
+    if prefilter is not None:
+        items = prefilter(items, ctx)
+    items = apply_filters(filters, items, ctx, junction_or)
+    items = apply_order(SCHEMAS[type_name], items, ctx, req.param("order"), default_order)
+    plan = compile_plan(SCHEMAS, type_name, call.fields(ID_NAME))
+    paging = (req.param("paging") or "true").lower() != "false"
+    if paging:
+        page_items, pager = page_slice(
+            items,
+            page=_int_param(call, "page", 1),
+            page_size=_int_param(call, "pageSize", 50),
+            base_url=f"{call.api_base}/{key}",
+            params=req.params,
+        )
+        ctx.set_batch([_uid(o) for o in page_items])
+        body: dict[str, Any] = {
+            "pager": pager,
+            key: [render(plan, o, ctx) for o in page_items],
+        }
+    else:
+        ctx.set_batch([_uid(o) for o in items])
+        body = {key: [render(plan, o, ctx) for o in items]}
+    return json_response(200, body, [NO_CACHE])
+
+
+def get_object(call: Call, type_name: str, obj: Any, ctx: Context | None = None) -> Response:
+    """``GET /{uid}`` of a metadata object: default fields ``*``."""
+    ctx = ctx or call.context()
+    ctx.set_batch([_uid(obj)])
+    plan = compile_plan(SCHEMAS, type_name, call.fields((FieldNode("*"),)))
+    return json_response(200, render(plan, obj, ctx))
+
+
+def _uid(obj: Any) -> str:
+    if isinstance(obj, dict):
+        return str(obj["uid"])
+    return str(obj.uid)

@@ -1,0 +1,109 @@
+"""Fault switches for reliability tests: latency, error bursts, lost and truncated answers.
+
+The server consults these per request. Counters are decremented under a lock so that N
+concurrent requests see exactly N faults between them.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import dataclass
+
+__all__ = ["FailSpec", "Faults"]
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+@dataclass(frozen=True)
+class FailSpec:
+    """How to answer a request picked by :meth:`Faults.fail_next`."""
+
+    status: int
+    retry_after: float | int | None
+
+
+class Faults:
+    """Per-server fault switches; all methods are thread-safe and return ``self``."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._latency = 0.0
+        self._jitter = 0.0
+        self._fail: list[FailSpec] = []
+        self._drop = 0
+        self._truncate = 0
+
+    def latency(self, seconds: float, jitter: float = 0.0) -> Faults:
+        """Delay every request by ``seconds`` plus a uniform random ``[0, jitter]``."""
+        if seconds < 0 or jitter < 0:
+            raise ValueError("latency and jitter must be >= 0")
+        with self._lock:
+            self._latency = float(seconds)
+            self._jitter = float(jitter)
+        return self
+
+    def fail_next(
+        self, n: int = 1, status: int = 503, retry_after: float | int | None = None
+    ) -> Faults:
+        """Answer the next ``n`` requests with ``status`` (5xx or 429), not handling them."""
+        if not (status == 429 or 500 <= status <= 599):
+            raise ValueError("fail_next status must be 429 or 5xx")
+        with self._lock:
+            self._fail.extend([FailSpec(status, retry_after)] * n)
+        return self
+
+    def drop_after_commit(self, n: int = 1) -> Faults:
+        """For the next ``n`` writes: do and commit the work, then close without answering."""
+        with self._lock:
+            self._drop += n
+        return self
+
+    def truncate_next(self, n: int = 1) -> Faults:
+        """The next ``n`` responses announce their full length but send only part of it."""
+        with self._lock:
+            self._truncate += n
+        return self
+
+    def clear(self) -> Faults:
+        """Switch every fault off."""
+        with self._lock:
+            self._latency = 0.0
+            self._jitter = 0.0
+            self._fail.clear()
+            self._drop = 0
+            self._truncate = 0
+        return self
+
+    # --- used by the server --------------------------------------------------------------
+
+    def delay(self) -> float:
+        with self._lock:
+            if not self._latency and not self._jitter:
+                return 0.0
+            return self._latency + (random.uniform(0, self._jitter) if self._jitter else 0.0)
+
+    def take_failure(self) -> FailSpec | None:
+        with self._lock:
+            return self._fail.pop(0) if self._fail else None
+
+    def take_drop(self, method: str) -> bool:
+        if method not in WRITE_METHODS:
+            return False
+        with self._lock:
+            if self._drop > 0:
+                self._drop -= 1
+                return True
+            return False
+
+    def take_truncate(self) -> bool:
+        with self._lock:
+            if self._truncate > 0:
+                self._truncate -= 1
+                return True
+            return False
+
+    @property
+    def active(self) -> bool:
+        """Cheap check so the no-fault path costs one attribute read."""
+        return bool(self._latency or self._jitter or self._fail or self._drop or self._truncate)

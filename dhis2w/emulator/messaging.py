@@ -1,0 +1,685 @@
+"""``/api/messageConversations``: every endpoint of reference §1 with its checks in order.
+
+Each handler follows MessageConversationController (2.42): the same access rules
+(participant / superuser / feedback manager for tickets), the same order of checks, the
+same status codes and texts, and the RootNode bodies where DHIS2 uses them instead of a
+WebMessage.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from dhis2w.emulator.common import (
+    Call,
+    bad_enum,
+    get_object,
+    list_objects,
+    missing_param,
+    read_json,
+)
+from dhis2w.emulator.schema import PRIORITIES, STATUSES, Context
+from dhis2w.emulator.store import DirUser, new_uid, now_iso
+from dhis2w.emulator.wire import ApiError, Response, json_response, web_message
+
+__all__ = ["route"]
+
+UID_IN_PATH = re.compile(r"^[a-zA-Z0-9]{11}$")
+KLASS = "org.hisp.dhis.message.MessageConversation"
+ATTACHMENT_DOMAIN = "MESSAGE_ATTACHMENT"
+JAVA = {
+    "users": "org.hisp.dhis.user.User",
+    "userGroups": "org.hisp.dhis.user.UserGroup",
+    "organisationUnits": "org.hisp.dhis.organisationunit.OrganisationUnit",
+    "attachments": "org.hisp.dhis.fileresource.FileResource",
+}
+
+
+# --- access rules (MCC helpers) -------------------------------------------------------------
+
+
+def _participants(call: Call, conv_uid: str) -> dict[str, dict[str, Any]]:
+    rows = call.store.query(
+        "SELECT user, key, read, follow_up FROM user_messages WHERE conversation = ?",
+        (conv_uid,),
+    )
+    return {r[0]: {"key": r[1], "read": bool(r[2]), "follow_up": bool(r[3])} for r in rows}
+
+
+def _can_read(call: Call, user: DirUser, conv_uid: str) -> bool:
+    if user.is_superuser:
+        return True
+    return bool(
+        call.store.query(
+            "SELECT 1 FROM user_messages WHERE conversation = ? AND user = ?",
+            (conv_uid, user.uid),
+        )
+    )
+
+
+def _can_modify(call: Call, user: DirUser, conv: dict[str, Any]) -> bool:
+    if _can_read(call, user, conv["uid"]):
+        return True
+    return conv["message_type"] == "TICKET" and call.store.directory.is_feedback_manager(user)
+
+
+def _can_modify_user(call: Call, target: DirUser) -> bool:
+    """MCC.canModifyUserConversation: yourself, or anyone if you are a superuser."""
+    return call.user.uid == target.uid or call.user.is_superuser
+
+
+# --- recipients and attachments ------------------------------------------------------------
+
+
+def _ids(body: dict[str, Any], key: str) -> list[str]:
+    """``[{id}]`` objects; a bare string fails like Jackson mapping the entity (500)."""
+    raw = body.get(key)
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise ApiError.wm(400, f"JSON parse error: `{key}` must be an array")
+    out: list[str] = []
+    for item in raw:
+        if isinstance(item, str):
+            raise ApiError.wm(
+                500,
+                f"Cannot construct instance of `{JAVA[key]}` (although at least one Creator "
+                "exists): no String-argument constructor/factory method to deserialize "
+                f"from String value ('{item}')",
+            )
+        if isinstance(item, dict) and isinstance(item.get("id"), str):
+            out.append(item["id"])
+    return out
+
+
+def _resolve_recipients(call: Call, body: dict[str, Any]) -> list[str]:
+    """Users ∪ members of groups ∪ users of org units, checked in DHIS2's order."""
+    d = call.store.directory
+    org_units = _ids(body, "organisationUnits")
+    users = _ids(body, "users")
+    groups = _ids(body, "userGroups")
+    out: dict[str, None] = {}
+    for ou in org_units:
+        if ou not in d.org_units:
+            raise ApiError.wm(409, f"Organisation Unit does not exist: {ou}", "E1004")
+        out.update(dict.fromkeys(d.org_units[ou].users))
+    for u in users:
+        if u not in d.users:
+            raise ApiError.wm(409, f"User does not exist: {u}", "E1004")
+        out[u] = None
+    for g in groups:
+        if g not in d.groups:
+            raise ApiError.wm(404, f"UserGroup with id {g} could not be found.", "E1005")
+        out.update(dict.fromkeys(d.groups[g].members))
+    return list(out)
+
+
+def _claim_attachments(call: Call, uids: list[str]) -> list[str]:
+    """Check each attachment and mark it assigned at once (earlier ones stay assigned)."""
+    claimed: list[str] = []
+    for uid in uids:
+        with call.store.write() as conn:
+            row = conn.execute(
+                "SELECT domain, assigned FROM file_resources WHERE uid = ?", (uid,)
+            ).fetchone()
+            if row is None:
+                raise ApiError.wm(409, f"Attachment '{uid}' not found.", "E1004")
+            if row[0] != ATTACHMENT_DOMAIN or row[1]:
+                raise ApiError.wm(
+                    409, f"Attachment '{uid}' is already used or not a valid attachment.", "E1004"
+                )
+            conn.execute(
+                "UPDATE file_resources SET assigned = 1, last_updated = ? WHERE uid = ?",
+                (now_iso(), uid),
+            )
+        claimed.append(uid)
+    return claimed
+
+
+def _meta_data(call: Call) -> str:
+    return f"User-agent: {call.req.header('user-agent') or ''}"
+
+
+def _create_conversation(
+    call: Call,
+    *,
+    subject: str,
+    text: str,
+    recipients: list[str],
+    message_type: str,
+    status: str,
+    attachments: list[str],
+    sender: DirUser,
+) -> str:
+    uid = new_uid()
+    msg_uid = new_uid()
+    ts = now_iso()
+    with call.store.write() as conn:
+        conn.execute(
+            "INSERT INTO conversations VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (uid, subject, message_type, "NONE", status, None, ts, ts, ts, sender.uid,
+             sender.uid, 1, None),
+        )  # fmt: skip
+        conn.execute(
+            "INSERT INTO messages VALUES (?,?,?,?,?,?,?)",
+            (msg_uid, uid, text, sender.uid, 0, ts, _meta_data(call)),
+        )
+        conn.executemany(
+            "INSERT OR IGNORE INTO message_attachments VALUES (?,?)",
+            [(msg_uid, a) for a in attachments],
+        )
+        conn.execute(
+            "INSERT INTO user_messages VALUES (?,?,?,?,?)",
+            (uid, sender.uid, str(uuid.uuid4()), 1, 0),
+        )
+        conn.executemany(
+            "INSERT OR IGNORE INTO user_messages VALUES (?,?,?,?,?)",
+            [(uid, r, str(uuid.uuid4()), 0, 0) for r in recipients if r != sender.uid],
+        )
+    return uid
+
+
+# --- handlers --------------------------------------------------------------------------------
+
+
+def list_conversations(call: Call) -> Response:
+    """Participants-only list (even for superusers), plus ``queryString``."""
+    ctx = call.context()
+    items = call.store.list_conversations_for(call.user.uid)
+    query_string = call.req.param("queryString")
+    prefilter = None
+    if query_string:
+        operator = (call.req.param("queryOperator") or "token").lower()
+        prefilter = _query_string_filter(query_string, operator)
+    return list_objects(
+        call,
+        "MessageConversation",
+        "messageConversations",
+        items,
+        default_order=("id",),
+        ctx=ctx,
+        prefilter=prefilter,
+        list_path=True,
+    )
+
+
+def _query_string_filter(query: str, operator: str) -> Any:
+    q = query.lower()
+    tokens = [t for t in q.split() if t]
+
+    def hit(value: str | None) -> bool:
+        if value is None:
+            return False
+        v = value.lower()
+        if operator in ("eq",):
+            return v == q
+        if operator in ("token",):
+            return all(t in v for t in tokens)
+        return q in v  # like / ilike and anything else
+
+    def run(items: list[dict[str, Any]], ctx: Context) -> list[dict[str, Any]]:
+        if not items:
+            return items
+        ctx.set_batch([c["uid"] for c in items])
+        out = []
+        for c in items:
+            if hit(c["subject"]):
+                out.append(c)
+                continue
+            for m in ctx.messages_of(c["uid"]):
+                sender = ctx.user_obj(m["sender"])
+                if hit(m["text"]) or (sender is not None and hit(sender.display_name)):
+                    out.append(c)
+                    break
+        ctx.set_batch([])
+        return out
+
+    return run
+
+
+def get_conversation(call: Call, uid: str) -> Response:
+    if not UID_IN_PATH.match(uid):
+        raise ApiError.wm(404, f"No endpoint GET {call.req.path}")
+    conv = call.store.get_conversation(uid)
+    if conv is None:
+        return json_response(200, {"message": f"No MessageConversation found with UID: {uid}"})
+    if not _can_read(call, call.user, uid):
+        raise ApiError.wm(403, "Not authorized to access this conversation.", "E1006")
+    mine = _participants(call, uid).get(call.user.uid)
+    conv["read"] = bool(mine and mine["read"])
+    conv["follow_up"] = bool(mine and mine["follow_up"])
+    response = get_object(call, "MessageConversation", conv)
+    if (call.req.param("markRead") or "").lower() == "true" and mine and not mine["read"]:
+        with call.store.write() as conn:
+            conn.execute(
+                "UPDATE user_messages SET read = 1 WHERE conversation = ? AND user = ?",
+                (uid, call.user.uid),
+            )
+    return response
+
+
+def create_conversation(call: Call) -> Response:
+    body = read_json(call)
+    if not isinstance(body, dict):
+        raise ApiError.wm(400, "JSON parse error: expected an object")
+    recipients = _resolve_recipients(call, body)
+    if not recipients:
+        raise ApiError.wm(409, "No recipients selected.", "E1004")
+    attachments = _claim_attachments(call, _ids(body, "attachments"))
+    subject = body.get("subject")
+    text = body.get("text")
+    uid = _create_conversation(
+        call,
+        subject=subject if isinstance(subject, str) else "",
+        text=text if isinstance(text, str) else "",
+        recipients=recipients,
+        message_type="PRIVATE",
+        status="NONE",
+        attachments=attachments,
+        sender=call.user,
+    )
+    return web_message(
+        201,
+        "Message conversation created",
+        headers=[call.location(f"/messageConversations/{uid}")],
+    )
+
+
+def reply(call: Call, uid: str) -> Response:
+    conv = call.store.get_conversation(uid)
+    if conv is None:
+        raise ApiError.wm(404, f"Message conversation does not exist: {uid}")
+    internal = (call.req.param("internal") or "false").lower() == "true"
+    d = call.store.directory
+    if internal and not d.is_feedback_manager(call.user):
+        raise ApiError.wm(403, "Not authorized to send internal messages", "E1006")
+    if not _can_modify(call, call.user, conv):
+        raise ApiError.wm(403, "Not authorized to send messages to this conversation.", "E1006")
+    raw = call.req.body
+    if not raw:
+        raise ApiError.wm(400, "Required request body is missing")
+    text = raw.decode("utf-8", "replace")
+    attachments = _claim_attachments(call, call.req.param_list("attachments"))
+    ts = now_iso()
+    msg_uid = new_uid()
+    with call.store.write() as conn:
+        conn.execute(
+            "INSERT INTO messages VALUES (?,?,?,?,?,?,?)",
+            (msg_uid, uid, text, call.user.uid, int(internal), ts, _meta_data(call)),
+        )
+        conn.executemany(
+            "INSERT OR IGNORE INTO message_attachments VALUES (?,?)",
+            [(msg_uid, a) for a in attachments],
+        )
+        conn.execute(
+            "UPDATE conversations SET last_sender = ?, last_message = ?, last_updated = ?, "
+            "message_count = message_count + ? WHERE uid = ?",
+            (call.user.uid, ts, ts, 0 if internal else 1, uid),
+        )
+        others = [
+            r[0]
+            for r in conn.execute(
+                "SELECT user FROM user_messages WHERE conversation = ? AND user != ?",
+                (uid, call.user.uid),
+            ).fetchall()
+        ]
+        if internal:
+            others = [
+                o
+                for o in others
+                if o in d.users
+                and ({"F_MANAGE_TICKETS", "ALL"} & set(d.users[o].authorities))
+            ]
+        conn.executemany(
+            "UPDATE user_messages SET read = 0 WHERE conversation = ? AND user = ?",
+            [(uid, o) for o in others],
+        )
+    return web_message(
+        201,
+        "Message conversation created",
+        headers=[call.location(f"/messageConversations/{uid}")],
+    )
+
+
+def feedback(call: Call) -> Response:
+    subject = call.req.param("subject")
+    if subject is None:
+        raise missing_param("subject")
+    text = call.req.body.decode("utf-8", "replace")
+    if not text:
+        raise ApiError.wm(400, "Required request body is missing")
+    recipients = call.store.directory.feedback_members()
+    uid = _create_conversation(
+        call,
+        subject=subject,
+        text=text,
+        recipients=recipients,
+        message_type="TICKET",
+        status="OPEN",
+        attachments=[],
+        sender=call.user,
+    )
+    return web_message(
+        201, "Feedback created", headers=[call.location(f"/messageConversations/{uid}")]
+    )
+
+
+def add_recipients(call: Call, uid: str) -> Response:
+    conv = call.store.get_conversation(uid)
+    if conv is None:
+        raise ApiError.wm(404, f"Message conversation does not exist: {uid}")
+    if not _can_modify(call, call.user, conv):
+        raise ApiError.wm(
+            403, "Not authorized to change recipients in this conversation.", "E1006"
+        )
+    body = read_json(call)
+    if not isinstance(body, dict):
+        raise ApiError.wm(400, "JSON parse error: expected an object")
+    recipients = _resolve_recipients(call, body)
+    with call.store.write() as conn:
+        conn.executemany(
+            "INSERT OR IGNORE INTO user_messages VALUES (?,?,?,?,?)",
+            [(uid, r, str(uuid.uuid4()), 0, 0) for r in recipients],
+        )
+        conn.execute("UPDATE conversations SET last_updated = ? WHERE uid = ?", (now_iso(), uid))
+    return Response(204, [("Content-Length", "0")])
+
+
+def _uid_array(call: Call) -> list[str]:
+    body = read_json(call)
+    if not isinstance(body, list) or not all(isinstance(x, str) for x in body):
+        raise ApiError.wm(400, "JSON parse error: expected an array of UIDs")
+    return list(dict.fromkeys(body))
+
+
+def _target_user(call: Call, uid: str | None, missing: str) -> DirUser:
+    if not uid:
+        return call.user
+    user = call.store.directory.users.get(uid)
+    if user is None:
+        raise ApiError.root(404, {"message": missing.format(uid)})
+    return user
+
+
+def _mark_read(call: Call, uids: list[str], user_param: str, read: bool) -> Response:
+    user = _target_user(call, call.req.param(user_param), "No user with uid: {}")
+    if not _can_modify_user(call, user):
+        raise ApiError.wm(403, "Not authorized to modify this object.", "E1006")
+    convs = call.store.get_conversations(uids)
+    if not convs:
+        raise ApiError.root(404, {"message": "No MessageConversations found for the given IDs."})
+    for conv in convs:
+        if not _can_modify(call, call.user, conv):
+            raise ApiError.wm(
+                403, "Not authorized to change read property of this conversation.", "E1006"
+            )
+    changed: list[str] = []
+    with call.store.write() as conn:
+        for conv in convs:
+            cur = conn.execute(
+                "UPDATE user_messages SET read = ? WHERE conversation = ? AND user = ? "
+                "AND read != ?",
+                (int(read), conv["uid"], user.uid, int(read)),
+            )
+            if cur.rowcount:
+                changed.append(conv["uid"])
+    key = "markedRead" if read else "markedUnread"
+    return json_response(200, {key: changed})
+
+
+def _follow(call: Call, follow: bool) -> Response:
+    uids = _uid_array(call)
+    user = _target_user(call, call.req.param("user"), "No user with uid: {}")
+    if not _can_modify_user(call, user):
+        raise ApiError.wm(403, "Not authorized to modify this object.", "E1006")
+    convs = call.store.get_conversations(uids)
+    if not convs:
+        raise ApiError.root(404, {"message": "No MessageConversations found for the given UIDs"})
+    word = "followups" if follow else "unfollowups"
+    for conv in convs:
+        if not _can_modify(call, call.user, conv):
+            raise ApiError.wm(403, f"Not authorized to change {word} in this conversation.", "E1006")
+    with call.store.write() as conn:
+        conn.executemany(
+            "UPDATE user_messages SET follow_up = ? WHERE conversation = ? AND user = ?",
+            [(int(follow), c["uid"], user.uid) for c in convs],
+        )
+    key = "markedFollowup" if follow else "unmarkedFollowup"
+    return json_response(200, {key: [c["uid"] for c in convs]})
+
+
+def _ticket_field(call: Call, uid: str, param: str, choices: tuple[str, ...], column: str) -> Response:
+    value = call.req.param(param)
+    java = "MessageConversationPriority" if column == "priority" else "MessageConversationStatus"
+    if value is None:
+        raise missing_param(param, java)
+    if value not in choices:
+        raise bad_enum(param, value, choices)
+    conv = call.store.get_conversation(uid)
+    if conv is None:
+        raise ApiError.root(404, {"message": "No MessageConversation found for the given ID."})
+    if not _can_modify(call, call.user, conv):
+        raise ApiError.wm(403, f"Not authorized to change {column} in this conversation.", "E1006")
+    with call.store.write() as conn:
+        conn.execute(
+            f"UPDATE conversations SET {column} = ?, last_updated = ? WHERE uid = ?",  # noqa: S608
+            (value, now_iso(), uid),
+        )
+    return json_response(200, {value: [uid]})
+
+
+def assign(call: Call, uid: str) -> Response:
+    conv = call.store.get_conversation(uid)
+    if conv is None:
+        raise ApiError.root(404, {"message": "No MessageConversation found for the given ID."})
+    if not _can_modify(call, call.user, conv):
+        raise ApiError.wm(403, "Not authorized to assign users to this conversation.", "E1006")
+    d = call.store.directory
+    assignee = d.users.get(call.req.param("userId") or "")
+    if assignee is None:
+        raise ApiError.root(404, {"message": "Could not find user to assign"})
+    if conv["message_type"] == "TICKET" and not d.in_feedback_group(assignee):
+        raise ApiError.root(
+            409,
+            {"message": "User provided is not a member of the system's feedback recipient group"},
+        )
+    with call.store.write() as conn:
+        conn.execute(
+            "UPDATE conversations SET assignee = ?, last_updated = ? WHERE uid = ?",
+            (assignee.uid, now_iso(), uid),
+        )
+    return json_response(
+        200, {"message": f"User {assignee.display_name} was assigned successfully"}
+    )
+
+
+def unassign(call: Call, uid: str) -> Response:
+    conv = call.store.get_conversation(uid)
+    if conv is None:
+        raise ApiError.root(404, {"message": "No MessageConversation found for the given ID."})
+    if not _can_modify(call, call.user, conv):
+        raise ApiError.wm(403, "Not authorized to assign users to this conversation.", "E1006")
+    with call.store.write() as conn:
+        conn.execute(
+            "UPDATE conversations SET assignee = NULL, last_updated = ? WHERE uid = ?",
+            (now_iso(), uid),
+        )
+    return json_response(200, {"message": "Message is no longer assigned to user"})
+
+
+def hard_delete(call: Call, uid: str) -> Response:
+    auths = set(call.user.authorities)
+    if not auths & {"ALL", "F_METADATA_IMPORT"}:
+        raise ApiError.wm(403, "Access is denied, requires one Authority from [F_METADATA_IMPORT]")
+    conv = call.store.get_conversation(uid)
+    if conv is None:
+        raise ApiError.wm(404, f"Message conversation does not exist: {uid}")
+    if not _can_modify(call, call.user, conv):
+        raise ApiError.wm(403, "Not authorized to delete this conversation.", "E1006")
+    with call.store.write() as conn:
+        conn.execute(
+            "DELETE FROM message_attachments WHERE message IN "
+            "(SELECT uid FROM messages WHERE conversation = ?)",
+            (uid,),
+        )
+        conn.execute("DELETE FROM messages WHERE conversation = ?", (uid,))
+        conn.execute("DELETE FROM user_messages WHERE conversation = ?", (uid,))
+        conn.execute("DELETE FROM conversations WHERE uid = ?", (uid,))
+    return web_message(
+        200,
+        response={"responseType": "ObjectReport", "uid": uid, "klass": KLASS, "errorReports": []},
+    )
+
+
+def remove_for_user(call: Call, mc_uid: str, user_uid: str) -> Response:
+    d = call.store.directory
+    user = d.users.get(user_uid)
+    if user is None:
+        raise ApiError.root(404, {"message": f"No user with uid: {user_uid}"})
+    if call.store.get_conversation(mc_uid) is None:
+        raise ApiError.root(404, {"message": f"No messageConversation with uid: {mc_uid}"})
+    if not _can_modify_user(call, user):
+        raise ApiError.wm(
+            403, "Not authorized to remove assigned users to this conversation.", "E1006"
+        )
+    with call.store.write() as conn:
+        cur = conn.execute(
+            "DELETE FROM user_messages WHERE conversation = ? AND user = ?", (mc_uid, user.uid)
+        )
+        removed = [mc_uid] if cur.rowcount else []
+    return json_response(200, {"removed": removed})
+
+
+def bulk_remove(call: Call) -> Response:
+    user = _target_user(call, call.req.param("user"), "User does not exist: {}")
+    uids = list(dict.fromkeys(call.req.param_list("mc")))
+    convs = call.store.get_conversations(uids)
+    if not convs:
+        raise ApiError.root(404, {"message": "No MessageConversations found for the given UIDs."})
+    if not _can_modify_user(call, user):
+        raise ApiError.wm(
+            403, "Not authorized to remove assigned users to this conversation.", "E1006"
+        )
+    removed: list[str] = []
+    with call.store.write() as conn:
+        for conv in convs:
+            cur = conn.execute(
+                "DELETE FROM user_messages WHERE conversation = ? AND user = ?",
+                (conv["uid"], user.uid),
+            )
+            if cur.rowcount:
+                removed.append(conv["uid"])
+    return json_response(200, {"removed": removed})
+
+
+def download_attachment(call: Call, mc_uid: str, msg_uid: str, file_uid: str) -> Response:
+    conv = call.store.get_conversation(mc_uid)
+    if conv is None:
+        raise ApiError.wm(404, f"No message conversation with uid '{mc_uid}'")
+    if not _can_read(call, call.user, mc_uid):
+        raise ApiError.wm(403, "Not authorized to access this conversation.", "E1006")
+    rows = call.store.query(
+        "SELECT internal FROM messages WHERE uid = ? AND conversation = ?", (msg_uid, mc_uid)
+    )
+    if not rows:
+        raise ApiError.wm(404, f"No message with uid '{msg_uid}' in messageConversation '{mc_uid}")
+    if rows[0][0] and not call.store.directory.in_feedback_group(call.user):
+        raise ApiError.wm(409, "Not authorized to access this message")
+    attached = call.store.query(
+        "SELECT 1 FROM message_attachments WHERE message = ? AND file = ?", (msg_uid, file_uid)
+    )
+    file = call.store.get_file(file_uid) if attached else None
+    if file is None:
+        raise ApiError.wm(404, f"No messageattachment found with id '{file_uid}'")
+    if file["domain"] != ATTACHMENT_DOMAIN:
+        raise ApiError.wm(409, "Invalid messageattachment.")
+    return file_response(call, file)
+
+
+def file_response(call: Call, file: dict[str, Any], *, disposition: str | None = None) -> Response:
+    """Stream a stored file with DHIS2's download headers (FileResourceUtils)."""
+    path = call.store.file_path(file["uid"])
+    try:
+        size = os.path.getsize(path)
+    except OSError:
+        raise ApiError.wm(
+            409,
+            "The content is being processed and is not available yet. Try again later.",
+        ) from None
+    headers = [
+        ("Content-Type", file["content_type"]),
+        ("Content-Disposition", disposition or f"filename={file['name']}"),
+        ("Content-Security-Policy", "script-src 'none';"),
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-XSS-Protection", "1; mode=block"),
+    ]
+    return Response(200, headers, stream=_read_chunks(path), length=size)
+
+
+def _read_chunks(path: str, chunk: int = 256 * 1024) -> Iterator[bytes]:
+    with open(path, "rb") as fh:
+        while data := fh.read(chunk):
+            yield data
+
+
+# --- routing --------------------------------------------------------------------------------
+
+
+def route(call: Call, method: str, parts: list[str]) -> Response:
+    """``parts`` are the path segments after ``messageConversations``."""
+    n = len(parts)
+    if n == 0:
+        if method == "GET":
+            return list_conversations(call)
+        if method == "POST":
+            return create_conversation(call)
+        if method == "DELETE":
+            return bulk_remove(call)
+    elif n == 1:
+        head = parts[0]
+        if method == "POST":
+            if head == "read":
+                return _mark_read(call, _uid_array(call), "user", True)
+            if head == "unread":
+                return _mark_read(call, _uid_array(call), "user", False)
+            if head == "followup":
+                return _follow(call, True)
+            if head == "unfollowup":
+                return _follow(call, False)
+            if head == "feedback":
+                return feedback(call)
+            return reply(call, head)
+        if method == "GET":
+            return get_conversation(call, head)
+        if method == "DELETE":
+            return hard_delete(call, head)
+    elif n == 2:
+        uid, action = parts
+        if method == "POST":
+            if action == "read":
+                return _mark_read(call, [uid], "userUid", True)
+            if action == "unread":
+                return _mark_read(call, [uid], "userUid", False)
+            if action == "recipients":
+                return add_recipients(call, uid)
+            if action == "priority":
+                return _ticket_field(call, uid, "messageConversationPriority", PRIORITIES, "priority")
+            if action == "status":
+                return _ticket_field(call, uid, "messageConversationStatus", STATUSES, "status")
+            if action == "assign":
+                return assign(call, uid)
+        if method == "DELETE":
+            if action == "assign":
+                return unassign(call, uid)
+            return remove_for_user(call, uid, action)
+    elif n == 4 and parts[2] == "attachments" and method == "GET":
+        return download_attachment(call, parts[0], parts[1], parts[3])
+    raise not_found_or_method(call, method)
+
+
+def not_found_or_method(call: Call, method: str) -> ApiError:
+    return ApiError.wm(404, f"No endpoint {method} {call.req.path}")

@@ -1,0 +1,286 @@
+"""The list query language: ``filter``, ``rootJunction``, ``order``, ``page``/``pageSize``.
+
+Filters are evaluated in memory over the same property getters that render objects, which
+is also how DHIS2 handles the transient ``read``/``followUp`` fields. A path such as
+``assignee.id`` walks references; over a collection (``messages.text``) any element may
+match. Errors mirror DHIS2's ``QueryParserException`` (HTTP 400).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from dhis2w.emulator.fields import EMBEDDED, REF, REFS, SIMPLE, USER, Prop
+
+__all__ = ["Filter", "QueryError", "apply_filters", "apply_order", "page_slice", "parse_filters"]
+
+JAVA_ENUMS = {
+    "MessageType": "org.hisp.dhis.message.MessageType",
+    "MessageConversationPriority": "org.hisp.dhis.message.MessageConversationPriority",
+    "MessageConversationStatus": "org.hisp.dhis.message.MessageConversationStatus",
+    "FileResourceDomain": "org.hisp.dhis.fileresource.FileResourceDomain",
+}
+
+_USER_SUMMARY_TARGET = "User"
+
+
+class QueryError(Exception):
+    """A bad ``filter``: rendered as a 400 WebMessage like DHIS2's QueryParserException."""
+
+    def __init__(self, message: str, error_code: str | None = "E1003") -> None:
+        super().__init__(message)
+        self.message = message
+        self.error_code = error_code
+
+
+_DATE_FORMATS = (
+    "%Y-%m-%dT%H:%M:%S.%f",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%d",
+    "%Y-%m",
+    "%Y",
+)
+
+
+def _parse_date(value: str) -> str:
+    text = value.strip().rstrip("Z")
+    for fmt in _DATE_FORMATS:
+        try:
+            parsed = datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+        return parsed.strftime("%Y-%m-%dT%H:%M:%S.") + f"{parsed.microsecond // 1000:03d}"
+    raise QueryError(f"Unable to parse `{value}` as `class java.util.Date`.")
+
+
+def _coerce(prop: Prop, raw: str) -> Any:
+    if prop.vtype == "bool":
+        low = raw.lower()
+        if low in ("true", "false"):
+            return low == "true"
+        raise QueryError(f"Unable to parse `{raw}` as `class java.lang.Boolean`.")
+    if prop.vtype == "int":
+        try:
+            return int(raw)
+        except ValueError:
+            raise QueryError(f"Unable to parse `{raw}` as `class java.lang.Integer`.") from None
+    if prop.vtype == "date":
+        return _parse_date(raw)
+    if prop.vtype == "enum":
+        if raw not in prop.choices:
+            java = JAVA_ENUMS.get(prop.java_class, prop.java_class)
+            raise QueryError(f"Unable to parse `{raw}` as `class {java}`.")
+        return raw
+    return raw
+
+
+def _split_list(raw: str) -> list[str]:
+    text = raw.strip()
+    if text.startswith("[") and text.endswith("]"):
+        text = text[1:-1]
+    return [v for v in text.split(",")]
+
+
+Pred = Callable[[Any], bool]
+
+
+def _tokens_match(value: Any, tokens: list[str]) -> bool:
+    text = str(value).lower()
+    return all(t in text for t in tokens)
+
+
+def _make_pred(op: str, prop: Prop, raw: str | None) -> Pred:
+    """One leaf predicate; ``None`` values fail every test but ``null``/``!null``/``ne``."""
+    if op == "null":
+        return lambda v: v is None
+    if op == "!null":
+        return lambda v: v is not None
+    if raw is None:
+        raise QueryError(f"Operator `{op}` needs a value.")
+    if op in ("in", "!in"):
+        values = {_coerce(prop, v) for v in _split_list(raw)}
+        if op == "in":
+            return lambda v: v is not None and v in values
+        return lambda v: v is not None and v not in values
+    if op in ("like", "!like", "ilike", "!ilike", "$like", "!$like", "$ilike", "!$ilike"):
+        neg = op.startswith("!")
+        base = op.lstrip("!")
+        fold = "i" in base
+        needle = raw.lower() if fold else raw
+        starts = base.startswith("$")
+
+        def like(v: Any) -> bool:
+            if v is None:
+                return False
+            text = str(v).lower() if fold else str(v)
+            hit = text.startswith(needle) if starts else needle in text
+            return hit != neg
+
+        return like
+    if op in ("like$", "!like$", "ilike$", "!ilike$"):
+        neg = op.startswith("!")
+        fold = "ilike" in op
+        needle = raw.lower() if fold else raw
+
+        def ends(v: Any) -> bool:
+            if v is None:
+                return False
+            text = str(v).lower() if fold else str(v)
+            return text.endswith(needle) != neg
+
+        return ends
+    if op in ("token", "!token"):
+        tokens = [t for t in raw.lower().split() if t]
+        if op == "token":
+            return lambda v: v is not None and _tokens_match(v, tokens)
+        return lambda v: v is not None and not _tokens_match(v, tokens)
+    value = raw if op in ("empty", "!empty") else _coerce(prop, raw)
+    if op == "eq":
+        return lambda v: v is not None and v == value
+    if op in ("!eq", "ne", "neq"):
+        return lambda v: v is not None and v != value
+    if op == "gt":
+        return lambda v: v is not None and v > value
+    if op == "ge":
+        return lambda v: v is not None and v >= value
+    if op == "lt":
+        return lambda v: v is not None and v < value
+    if op == "le":
+        return lambda v: v is not None and v <= value
+    raise QueryError(f"`{op}` is not a valid operator.")
+
+
+class Filter:
+    """A parsed ``prop.path:op:value`` filter bound to a type's schema."""
+
+    def __init__(
+        self, schemas: dict[str, dict[str, Prop]], type_name: str, expr: str
+    ) -> None:
+        parts = expr.split(":", 2)
+        if len(parts) < 2:
+            raise QueryError(f"Invalid filter `{expr}`, expected `property:operator[:value]`.")
+        path, op = parts[0], parts[1]
+        raw = parts[2] if len(parts) == 3 else None
+        self.steps: list[Prop] = []
+        current = type_name
+        segments = path.split(".")
+        for i, seg in enumerate(segments):
+            props = schemas.get(current, {})
+            prop = props.get(seg)
+            if prop is None:
+                raise QueryError(f"Unknown path property: {path}")
+            self.steps.append(prop)
+            last = i == len(segments) - 1
+            if prop.kind in (REF, REFS, EMBEDDED):
+                if last:
+                    # DHIS2 compares a reference by its id
+                    prop = schemas[prop.target or ""]["id"]
+                    self.steps.append(prop)
+                else:
+                    current = prop.target or ""
+            elif prop.kind == USER:
+                if last:
+                    prop = schemas[_USER_SUMMARY_TARGET]["id"]
+                    self.steps.append(prop)
+                else:
+                    current = _USER_SUMMARY_TARGET
+            elif not last:
+                raise QueryError(f"Unknown path property: {path}")
+        self.pred = _make_pred(op, self.steps[-1], raw)
+
+    def matches(self, ctx: Any, obj: Any) -> bool:
+        values = [obj]
+        for prop in self.steps:
+            nxt: list[Any] = []
+            for v in values:
+                got = None if v is None else prop.get(ctx, v)
+                if prop.kind in (REFS, EMBEDDED) and isinstance(got, list):
+                    nxt.extend(got)
+                else:
+                    nxt.append(got)
+            values = [v for v in nxt if v is not None] or [None]
+        return any(self.pred(v) for v in values)
+
+
+def parse_filters(
+    schemas: dict[str, dict[str, Prop]], type_name: str, exprs: Sequence[str]
+) -> list[Filter]:
+    return [Filter(schemas, type_name, e) for e in exprs if e]
+
+
+def apply_filters(
+    filters: Sequence[Filter], items: list[Any], ctx: Any, junction_or: bool = False
+) -> list[Any]:
+    if not filters:
+        return items
+    if junction_or:
+        return [o for o in items if any(f.matches(ctx, o) for f in filters)]
+    return [o for o in items if all(f.matches(ctx, o) for f in filters)]
+
+
+def apply_order(
+    props: dict[str, Prop], items: list[Any], ctx: Any, order: str | None, default: Sequence[str]
+) -> list[Any]:
+    """Sort by ``prop:asc|desc|iasc|idesc`` terms; unknown properties are ignored.
+
+    Nulls sort last ascending and first descending, as in PostgreSQL.
+    """
+    terms: list[tuple[Prop, str]] = []
+    if order:
+        for term in order.split(","):
+            name, _, direction = term.strip().partition(":")
+            prop = props.get(name)
+            if prop is None or prop.kind != SIMPLE:
+                continue
+            terms.append((prop, (direction or "asc").lower()))
+    if not terms:
+        terms = [(props[n], "asc") for n in default if n in props]
+    result = list(items)
+    for prop, direction in reversed(terms):
+        fold = direction in ("iasc", "idesc")
+        desc = direction in ("desc", "idesc")
+
+        def key(o: Any, prop: Prop = prop, fold: bool = fold) -> tuple[bool, Any]:
+            v = prop.get(ctx, o)
+            if v is None:
+                return (True, "")
+            if fold and isinstance(v, str):
+                v = v.lower()
+            return (False, v)
+
+        result.sort(key=key, reverse=desc)
+    return result
+
+
+def page_slice(
+    items: list[Any],
+    *,
+    page: int,
+    page_size: int,
+    base_url: str,
+    params: list[tuple[str, str]],
+) -> tuple[list[Any], dict[str, Any]]:
+    """One page of ``items`` and DHIS2's pager, with absolute ``nextPage``/``prevPage``."""
+    total = len(items)
+    page_size = max(page_size, 1)
+    page_count = math.ceil(total / page_size) if total else 1
+    page = min(max(page, 1), page_count)
+    start = (page - 1) * page_size
+    others = [(k, v) for k, v in params if k != "page"]
+    pager: dict[str, Any] = {"page": page, "total": total, "pageSize": page_size}
+    if page < page_count:
+        pager["nextPage"] = _link(base_url, page + 1, others)
+    if page > 1:
+        pager["prevPage"] = _link(base_url, page - 1, others)
+    pager["pageCount"] = page_count
+    return items[start : start + page_size], pager
+
+
+def _link(base_url: str, page: int, others: list[tuple[str, str]]) -> str:
+    query = urlencode([("page", str(page)), *others])
+    return f"{base_url}?{query}"

@@ -1,0 +1,415 @@
+"""The HTTP/1.1 front of the emulator: a small threaded keep-alive server on stdlib sockets.
+
+``http.server`` parses headers with the ``email`` package and buffers responses in ways that
+get in the way of the faults we need (a response cut short, a connection closed after the
+commit), so this module reads request lines and headers itself. One thread per connection,
+``TCP_NODELAY``, no reverse DNS, no access log unless asked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import socketserver
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from email.utils import formatdate
+from types import TracebackType
+from typing import Any, BinaryIO
+
+from dhis2w.emulator.app import App
+from dhis2w.emulator.faults import Faults
+from dhis2w.emulator.store import Store
+from dhis2w.emulator.wire import Request, Response, envelope, encode
+
+__all__ = ["EmulatorServer"]
+
+_MAX_LINE = 65536
+_MAX_HEADERS = 100
+
+
+class _BadRequest(Exception):
+    pass
+
+
+class _LengthReader:
+    """Reads at most ``remaining`` bytes of a request body from the connection."""
+
+    def __init__(self, rfile: BinaryIO, length: int) -> None:
+        self.rfile = rfile
+        self.remaining = length
+
+    def read(self, n: int = -1, /) -> bytes:
+        if self.remaining <= 0:
+            return b""
+        if n < 0 or n > self.remaining:
+            n = self.remaining
+        data = self.rfile.read(n)
+        if not data:
+            raise ConnectionError("client closed the connection mid-body")
+        self.remaining -= len(data)
+        return data
+
+    def drain(self) -> None:
+        while self.remaining > 0:
+            self.read(256 * 1024)
+
+
+class _ChunkedReader:
+    """Decodes a ``Transfer-Encoding: chunked`` request body."""
+
+    def __init__(self, rfile: BinaryIO) -> None:
+        self.rfile = rfile
+        self.left = 0
+        self.done = False
+
+    def _next_chunk(self) -> None:
+        line = self.rfile.readline(_MAX_LINE)
+        if not line:
+            raise ConnectionError("client closed the connection mid-body")
+        size = int(line.split(b";", 1)[0].strip() or b"0", 16)
+        if size == 0:
+            while True:  # trailers
+                trailer = self.rfile.readline(_MAX_LINE)
+                if trailer in (b"\r\n", b"\n", b""):
+                    break
+            self.done = True
+        self.left = size
+
+    def read(self, n: int = -1, /) -> bytes:
+        out: list[bytes] = []
+        want = n if n >= 0 else sys.maxsize
+        while want > 0 and not self.done:
+            if self.left == 0:
+                self._next_chunk()
+                if self.done:
+                    break
+            take = min(want, self.left, 256 * 1024)
+            data = self.rfile.read(take)
+            if not data:
+                raise ConnectionError("client closed the connection mid-body")
+            out.append(data)
+            self.left -= len(data)
+            want -= len(data)
+            if self.left == 0:
+                self.rfile.readline(_MAX_LINE)  # CRLF after the chunk
+        return b"".join(out)
+
+    def drain(self) -> None:
+        while not self.done:
+            self.read(256 * 1024)
+
+
+_date_cache: tuple[int, str] = (0, "")
+
+
+def _http_date() -> str:
+    global _date_cache
+    now = int(time.time())
+    if _date_cache[0] != now:
+        _date_cache = (now, formatdate(now, usegmt=True))
+    return _date_cache[1]
+
+
+class _Handler(socketserver.BaseRequestHandler):
+    server: _TCPServer
+
+    def handle(self) -> None:
+        sock: socket.socket = self.request
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        srv = self.server
+        srv.track(sock, True)
+        rfile = sock.makefile("rb", buffering=65536)
+        try:
+            while not srv.closing:
+                if not self._one(sock, rfile):
+                    break
+        except (OSError, ConnectionError, _BadRequest, ValueError):
+            pass
+        finally:
+            srv.track(sock, False)
+            with contextlib.suppress(OSError):
+                rfile.close()
+
+    def _one(self, sock: socket.socket, rfile: BinaryIO) -> bool:
+        """Serve one request; False when the connection must close."""
+        line = rfile.readline(_MAX_LINE)
+        while line in (b"\r\n", b"\n"):
+            line = rfile.readline(_MAX_LINE)
+        if not line:
+            return False
+        try:
+            method, target, version = line.decode("latin-1").split()
+        except ValueError:
+            raise _BadRequest() from None
+        headers: dict[str, str] = {}
+        for _ in range(_MAX_HEADERS):
+            raw = rfile.readline(_MAX_LINE)
+            if raw in (b"\r\n", b"\n", b""):
+                break
+            key, _, value = raw.decode("latin-1").partition(":")
+            k = key.strip().lower()
+            v = value.strip()
+            headers[k] = f"{headers[k]}, {v}" if k in headers else v
+        else:
+            raise _BadRequest()
+        conn_hdr = headers.get("connection", "").lower()
+        keep_alive = (version == "HTTP/1.1" and "close" not in conn_hdr) or (
+            version == "HTTP/1.0" and "keep-alive" in conn_hdr
+        )
+        if "chunked" in headers.get("transfer-encoding", "").lower():
+            reader: _LengthReader | _ChunkedReader = _ChunkedReader(rfile)
+        else:
+            reader = _LengthReader(rfile, int(headers.get("content-length", "0") or 0))
+        if headers.get("expect", "").lower() == "100-continue":
+            sock.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
+        path, _, query = target.partition("?")
+        if path.startswith(("http://", "https://")):
+            path = "/" + path.split("/", 3)[3] if path.count("/") >= 3 else "/"
+        req = Request(method, path, query, headers, reader)
+        srv = self.server
+        faults = srv.faults
+        if faults.active:
+            delay = faults.delay()
+            if delay:
+                time.sleep(delay)
+            failure = faults.take_failure()
+            if failure is not None:
+                reader.drain()
+                extra = []
+                if failure.retry_after is not None:
+                    extra.append(("Retry-After", _fmt_retry(failure.retry_after)))
+                body = envelope(failure.status, "Injected fault (dhis2w emulator)")
+                resp = Response(
+                    failure.status,
+                    [
+                        ("Content-Type", "application/json;charset=UTF-8"),
+                        ("Cache-Control", "no-cache, private"),
+                        *extra,
+                    ],
+                    encode(body),
+                )
+                self._send(sock, method, resp, keep_alive, truncate=False)
+                return keep_alive
+        resp = srv.app.handle(req)
+        reader.drain()
+        if faults.active and faults.take_drop(method.upper()):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            return False
+        truncate = faults.active and faults.take_truncate()
+        self._send(sock, method, resp, keep_alive, truncate=truncate)
+        if srv.log_requests:
+            print(f"{method} {target} -> {resp.status}", file=sys.stderr, flush=True)
+        return keep_alive and not truncate
+
+    def _send(
+        self, sock: socket.socket, method: str, resp: Response, keep_alive: bool, *, truncate: bool
+    ) -> None:
+        length = resp.length if resp.stream is not None else len(resp.body)
+        lines = [f"HTTP/1.1 {resp.status} {resp.reason}", f"Date: {_http_date()}"]
+        has_length = False
+        for k, v in resp.headers:
+            if k.lower() == "content-length":
+                has_length = True
+            lines.append(f"{k}: {v}")
+        if not has_length:
+            lines.append(f"Content-Length: {length}")
+        if not keep_alive:
+            lines.append("Connection: close")
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
+        if method.upper() == "HEAD":
+            if resp.stream is not None:
+                with contextlib.suppress(Exception):
+                    resp.stream.close()  # type: ignore[attr-defined]
+            sock.sendall(head)
+            return
+        if resp.stream is None:
+            body = resp.body
+            if truncate:
+                body = body[: len(body) // 2]
+            sock.sendall(head + body if len(body) < 65536 else head)
+            if len(body) >= 65536:
+                sock.sendall(body)
+            if truncate:
+                sock.shutdown(socket.SHUT_RDWR)
+            return
+        sock.sendall(head)
+        sent = 0
+        limit = (length or 0) // 2 if truncate else None
+        try:
+            for chunk in resp.stream:
+                if limit is not None and sent + len(chunk) > limit:
+                    sock.sendall(chunk[: limit - sent])
+                    sock.shutdown(socket.SHUT_RDWR)
+                    return
+                sock.sendall(chunk)
+                sent += len(chunk)
+            if truncate:
+                sock.shutdown(socket.SHUT_RDWR)
+        finally:
+            with contextlib.suppress(Exception):
+                resp.stream.close()  # type: ignore[attr-defined]
+
+
+def _fmt_retry(value: float | int) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+class _TCPServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    block_on_close = False
+    request_queue_size = 256
+
+    def __init__(self, address: tuple[str, int], app: App, faults: Faults) -> None:
+        self.app = app
+        self.faults = faults
+        self.log_requests = False
+        self.closing = False
+        self._conns: set[socket.socket] = set()
+        self._conns_lock = threading.Lock()
+        super().__init__(address, _Handler)
+
+    def track(self, sock: socket.socket, add: bool) -> None:
+        with self._conns_lock:
+            if add:
+                self._conns.add(sock)
+            else:
+                self._conns.discard(sock)
+
+    def close_connections(self) -> None:
+        with self._conns_lock:
+            conns = list(self._conns)
+        for sock in conns:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+class EmulatorServer:
+    """A DHIS2 2.42 look-alike on a loopback port.
+
+    ``db=None`` keeps state in memory; ``db=path`` persists it in SQLite (seeded only when
+    the file is new). ``port=0`` picks a free port; the socket is bound here, so
+    :attr:`url` is known before :meth:`start`.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        db: str | Any | None = None,
+        seed: str = "demo",
+        max_upload_size: int = 10_000_000,
+        storage_delay: float = 0.05,
+        *,
+        log_requests: bool = False,
+        debug: bool = False,
+    ) -> None:
+        self.store = Store(db, seed=seed)
+        self.faults = Faults()
+        self.app = App(
+            self.store,
+            max_upload_size=max_upload_size,
+            storage_delay=storage_delay,
+            debug=debug,
+        )
+        try:
+            self._server = _TCPServer((host, port), self.app, self.faults)
+        except BaseException:
+            self.store.close()
+            raise
+        self._server.log_requests = log_requests
+        self._thread: threading.Thread | None = None
+        self._stopped = False
+        self.host = host
+        self.port: int = self._server.server_address[1]
+
+    @property
+    def url(self) -> str:
+        """``http://host:port`` (no trailing slash, no ``/api``)."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def seed_name(self) -> str:
+        return self.store.seed_name
+
+    def start(self) -> EmulatorServer:
+        """Serve in a background daemon thread."""
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._server.serve_forever,
+                kwargs={"poll_interval": 0.1},
+                name=f"dhis2w-emulator-{self.port}",
+                daemon=True,
+            )
+            self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve in the foreground until Ctrl-C (then stop cleanly)."""
+        try:
+            self._server.serve_forever(poll_interval=0.2)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        self._server.closing = True
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join(timeout=5)
+        self._server.server_close()
+        self._server.close_connections()
+        self.store.close()
+
+    close = stop
+
+    def reset(self, seed: str = "demo") -> None:
+        """Wipe state back to a fresh ``seed`` (faults are left alone)."""
+        self.store.reset(seed)
+        self.app.auth.clear()
+
+    def bulk_create_conversations(
+        self,
+        n: int,
+        *,
+        sender: str = "admin",
+        recipients: Sequence[str] = (),
+        messages_per_conversation: int = 1,
+        text_size: int = 80,
+        subject_prefix: str = "Bulk conversation",
+        message_type: str = "PRIVATE",
+    ) -> list[str]:
+        """Insert ``n`` conversations directly into the store; returns their UIDs."""
+        return self.store.bulk_create_conversations(
+            n,
+            sender=sender,
+            recipients=recipients,
+            messages_per_conversation=messages_per_conversation,
+            text_size=text_size,
+            subject_prefix=subject_prefix,
+            message_type=message_type,
+        )
+
+    def __enter__(self) -> EmulatorServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"EmulatorServer(url={self.url!r}, seed={self.store.seed_name!r})"

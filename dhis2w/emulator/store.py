@@ -1,0 +1,642 @@
+"""SQLite state of the emulator, and the in-memory directory of seeded users.
+
+One connection per store guarded by a lock: SQLite serialises writers anyway, and a single
+connection makes "no write is lost" trivially true inside one process. File databases use
+WAL and a busy timeout so that several processes (CLI commands run one after the other, or a
+server next to them) can share the file; every write runs in ``BEGIN IMMEDIATE`` so two
+processes never interleave a read-modify-write.
+
+The directory (users, groups, org units, feedback group) is fixed by the seed and has no
+write endpoints, so it lives in memory; the database only remembers which seed it holds.
+File contents live in plain files beside the database (``<db>.files/``) or in a temporary
+directory for in-memory stores, so downloads stream from disk without holding the lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import secrets
+import shutil
+import sqlite3
+import string
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from dhis2w.emulator import seed as seed_module
+
+__all__ = ["Directory", "DirUser", "Store", "new_uid", "now_iso"]
+
+_UID_FIRST = string.ascii_letters
+_UID_REST = string.ascii_letters + string.digits
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS conversations (
+    uid TEXT PRIMARY KEY,
+    subject TEXT NOT NULL,
+    message_type TEXT NOT NULL,
+    priority TEXT NOT NULL,
+    status TEXT NOT NULL,
+    assignee TEXT,
+    created TEXT NOT NULL,
+    last_updated TEXT NOT NULL,
+    last_message TEXT NOT NULL,
+    last_sender TEXT,
+    created_by TEXT,
+    message_count INTEGER NOT NULL,
+    ext_message_id TEXT
+);
+CREATE TABLE IF NOT EXISTS messages (
+    uid TEXT PRIMARY KEY,
+    conversation TEXT NOT NULL,
+    text TEXT NOT NULL,
+    sender TEXT,
+    internal INTEGER NOT NULL,
+    created TEXT NOT NULL,
+    meta_data TEXT
+);
+CREATE INDEX IF NOT EXISTS messages_by_conversation ON messages (conversation);
+CREATE TABLE IF NOT EXISTS message_attachments (
+    message TEXT NOT NULL,
+    file TEXT NOT NULL,
+    PRIMARY KEY (message, file)
+);
+CREATE TABLE IF NOT EXISTS user_messages (
+    conversation TEXT NOT NULL,
+    user TEXT NOT NULL,
+    key TEXT NOT NULL,
+    read INTEGER NOT NULL,
+    follow_up INTEGER NOT NULL,
+    PRIMARY KEY (conversation, user)
+);
+CREATE INDEX IF NOT EXISTS user_messages_by_user ON user_messages (user);
+CREATE TABLE IF NOT EXISTS file_resources (
+    uid TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    content_length INTEGER NOT NULL,
+    content_md5 TEXT NOT NULL,
+    domain TEXT NOT NULL,
+    assigned INTEGER NOT NULL,
+    created TEXT NOT NULL,
+    last_updated TEXT NOT NULL,
+    created_by TEXT,
+    stored_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS documents (
+    uid TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    url TEXT NOT NULL,
+    external INTEGER NOT NULL,
+    content_type TEXT,
+    attachment INTEGER NOT NULL,
+    created TEXT NOT NULL,
+    last_updated TEXT NOT NULL,
+    created_by TEXT
+);
+"""
+
+CONV_COLUMNS = (
+    "uid, subject, message_type, priority, status, assignee, created, last_updated, "
+    "last_message, last_sender, created_by, message_count, ext_message_id"
+)
+CONV_KEYS = tuple(c.strip() for c in CONV_COLUMNS.split(","))
+FILE_COLUMNS = (
+    "uid, name, content_type, content_length, content_md5, domain, assigned, created, "
+    "last_updated, created_by, stored_at"
+)
+FILE_KEYS = tuple(c.strip() for c in FILE_COLUMNS.split(","))
+DOC_COLUMNS = "uid, name, url, external, content_type, attachment, created, last_updated, created_by"
+DOC_KEYS = tuple(c.strip() for c in DOC_COLUMNS.split(","))
+
+
+def new_uid() -> str:
+    """A fresh DHIS2-style UID: a letter then ten letters or digits."""
+    return secrets.choice(_UID_FIRST) + "".join(secrets.choice(_UID_REST) for _ in range(10))
+
+
+def now_iso() -> str:
+    """Now in DHIS2's zone-less ``yyyy-MM-ddTHH:mm:ss.SSS`` (UTC)."""
+    now = datetime.now(UTC)
+    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}"
+
+
+def _hash_secret(salt: bytes, secret: str) -> bytes:
+    return hashlib.sha256(salt + secret.encode()).digest()
+
+
+@dataclass
+class DirUser:
+    """A user as the emulator knows it (from the seed), plus derived memberships."""
+
+    uid: str
+    username: str
+    first_name: str
+    surname: str
+    email: str
+    code: str | None
+    phone_number: str | None
+    job_title: str | None
+    authorities: tuple[str, ...]
+    org_units: tuple[str, ...]
+    role_uid: str
+    role_name: str
+    password_hash: bytes
+    token_hash: str
+    groups: list[str] = field(default_factory=list)
+    created: str = "2024-01-02T09:00:00.000"
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.first_name} {self.surname}"
+
+    @property
+    def is_superuser(self) -> bool:
+        return "ALL" in self.authorities
+
+
+@dataclass
+class DirGroup:
+    """A user group with its member UIDs."""
+
+    uid: str
+    name: str
+    code: str
+    members: list[str]
+    created: str = "2024-01-02T09:00:00.000"
+
+
+@dataclass
+class DirOrgUnit:
+    """An organisation unit with parent, children and attached users."""
+
+    uid: str
+    name: str
+    short_name: str
+    code: str
+    level: int
+    parent: str | None
+    path: str
+    children: list[str] = field(default_factory=list)
+    users: list[str] = field(default_factory=list)
+    created: str = "2024-01-02T09:00:00.000"
+
+
+class Directory:
+    """Users, groups and org units of one seed world, indexed the ways lookups need."""
+
+    def __init__(self, world: seed_module.SeedWorld) -> None:
+        self._salt = secrets.token_bytes(16)
+        self.users: dict[str, DirUser] = {}
+        self.by_username: dict[str, DirUser] = {}
+        self.by_token_hash: dict[str, DirUser] = {}
+        for su in world.users:
+            user = DirUser(
+                uid=su.uid,
+                username=su.username,
+                first_name=su.first_name,
+                surname=su.surname,
+                email=su.email,
+                code=su.code,
+                phone_number=su.phone_number,
+                job_title=su.job_title,
+                authorities=su.authorities,
+                org_units=su.org_units,
+                role_uid=su.role_uid,
+                role_name=su.role_name,
+                password_hash=_hash_secret(self._salt, su.password),
+                token_hash=hashlib.sha256(su.token.encode()).hexdigest(),
+            )
+            self.users[user.uid] = user
+            self.by_username[user.username] = user
+            self.by_token_hash[user.token_hash] = user
+        self.groups: dict[str, DirGroup] = {
+            g.uid: DirGroup(g.uid, g.name, g.code, [m for m in g.members if m in self.users])
+            for g in world.user_groups
+        }
+        for group in self.groups.values():
+            for member in group.members:
+                self.users[member].groups.append(group.uid)
+        self.org_units: dict[str, DirOrgUnit] = {
+            o.uid: DirOrgUnit(o.uid, o.name, o.short_name, o.code, o.level, o.parent, o.path)
+            for o in world.org_units
+        }
+        for ou in self.org_units.values():
+            if ou.parent in self.org_units:
+                self.org_units[ou.parent].children.append(ou.uid)
+        for user in self.users.values():
+            for ou_uid in user.org_units:
+                if ou_uid in self.org_units:
+                    self.org_units[ou_uid].users.append(user.uid)
+        self.feedback_group: str | None = world.feedback_group
+
+    def check_password(self, username: str, password: str) -> DirUser | None:
+        """The user if ``password`` is right (constant-time compare of salted hashes)."""
+        user = self.by_username.get(username)
+        if user is None:
+            return None
+        if secrets.compare_digest(user.password_hash, _hash_secret(self._salt, password)):
+            return user
+        return None
+
+    def user_by_token(self, token: str) -> DirUser | None:
+        """Tokens are kept only as SHA-256 hashes, like DHIS2 stores PATs."""
+        return self.by_token_hash.get(hashlib.sha256(token.encode()).hexdigest())
+
+    def feedback_members(self) -> list[str]:
+        if self.feedback_group is None or self.feedback_group not in self.groups:
+            return []
+        return list(self.groups[self.feedback_group].members)
+
+    def in_feedback_group(self, user: DirUser) -> bool:
+        return self.feedback_group is not None and self.feedback_group in user.groups
+
+    def is_feedback_manager(self, user: DirUser) -> bool:
+        """DHIS2: a member of the feedback-recipient group, or a superuser."""
+        return user.is_superuser or self.in_feedback_group(user)
+
+
+class Store:
+    """The emulator's SQLite database plus its file directory.
+
+    ``path=None`` keeps everything in memory (and file bytes in a temp dir removed on
+    :meth:`close`). Every method takes the lock; use :meth:`write` for multi-statement
+    transactions.
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None, seed: str = "demo") -> None:
+        if seed not in seed_module.WORLDS:
+            raise ValueError(f"unknown seed {seed!r}; use one of {sorted(seed_module.WORLDS)}")
+        self.lock = threading.RLock()
+        self.path = None if path is None else os.fspath(path)
+        self._temp_dir: str | None = None
+        if self.path is None:
+            self._temp_dir = tempfile.mkdtemp(prefix="dhis2w-emulator-")
+            self.files_dir = self._temp_dir
+            self.conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+        else:
+            parent = os.path.dirname(os.path.abspath(self.path))
+            os.makedirs(parent, exist_ok=True)
+            self.files_dir = self.path + ".files"
+            self.conn = sqlite3.connect(
+                self.path, check_same_thread=False, isolation_level=None, timeout=30.0
+            )
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self.conn.execute("PRAGMA busy_timeout=30000")
+        os.makedirs(self.files_dir, exist_ok=True)
+        with self.lock:
+            self.conn.executescript(SCHEMA)
+        with self.write() as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key='seed'").fetchone()
+            if row is None:
+                self._seed_locked(conn, seed)
+                seed_name = seed
+            else:
+                seed_name = str(row[0])
+        self.seed_name = seed_name
+        self.directory = Directory(seed_module.WORLDS[seed_name])
+
+    # --- plumbing ------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: lock, ``BEGIN IMMEDIATE``, commit (or roll back)."""
+        with self.lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self.lock:
+            return self.conn.execute(sql, params).fetchall()
+
+    def close(self) -> None:
+        with self.lock:
+            self.conn.close()
+        if self._temp_dir is not None:
+            shutil.rmtree(self._temp_dir, ignore_errors=True)
+
+    def file_path(self, uid: str) -> str:
+        return os.path.join(self.files_dir, uid)
+
+    def temp_upload_path(self) -> str:
+        return os.path.join(self.files_dir, f".upload-{uuid.uuid4().hex}")
+
+    # --- seeding -------------------------------------------------------------------------
+
+    def reset(self, seed: str = "demo") -> None:
+        """Wipe every table and file and load ``seed`` again."""
+        if seed not in seed_module.WORLDS:
+            raise ValueError(f"unknown seed {seed!r}; use one of {sorted(seed_module.WORLDS)}")
+        with self.write() as conn:
+            for table in (
+                "meta",
+                "conversations",
+                "messages",
+                "message_attachments",
+                "user_messages",
+                "file_resources",
+                "documents",
+            ):
+                conn.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+            for name in os.listdir(self.files_dir):
+                with contextlib.suppress(OSError):
+                    os.remove(os.path.join(self.files_dir, name))
+            self._seed_locked(conn, seed)
+            self.seed_name = seed
+            self.directory = Directory(seed_module.WORLDS[seed])
+
+    def _seed_locked(self, conn: sqlite3.Connection, seed: str) -> None:
+        world = seed_module.WORLDS[seed]
+        conn.execute("INSERT OR REPLACE INTO meta VALUES ('seed', ?)", (seed,))
+        for f in world.files:
+            with open(self.file_path(f.uid), "wb") as fh:
+                fh.write(f.content)
+            conn.execute(
+                f"INSERT INTO file_resources ({FILE_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    f.uid,
+                    f.name,
+                    f.content_type,
+                    len(f.content),
+                    hashlib.md5(f.content).hexdigest(),  # noqa: S324 - DHIS2 uses MD5 too
+                    f.domain,
+                    int(f.assigned),
+                    f.created,
+                    f.created,
+                    f.created_by,
+                    0.0,
+                ),
+            )
+        for d in world.documents:
+            conn.execute(
+                f"INSERT INTO documents ({DOC_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)",
+                (
+                    d.uid,
+                    d.name,
+                    d.url,
+                    int(d.external),
+                    d.content_type,
+                    int(d.attachment),
+                    d.created,
+                    d.created,
+                    d.created_by,
+                ),
+            )
+        for c in world.conversations:
+            first, last = c.messages[0], c.messages[-1]
+            visible = [m for m in c.messages if not m.internal]
+            conn.execute(
+                f"INSERT INTO conversations ({CONV_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    c.uid,
+                    c.subject,
+                    c.message_type,
+                    c.priority,
+                    c.status,
+                    c.assignee,
+                    first.created,
+                    last.created,
+                    last.created,
+                    last.sender,
+                    c.created_by,
+                    len(visible),
+                    None,
+                ),
+            )
+            for m in c.messages:
+                conn.execute(
+                    "INSERT INTO messages VALUES (?,?,?,?,?,?,?)",
+                    (
+                        m.uid,
+                        c.uid,
+                        m.text,
+                        m.sender,
+                        int(m.internal),
+                        m.created,
+                        "User-agent: Mozilla/5.0 (DHIS2 messaging app)" if m.sender else None,
+                    ),
+                )
+                for a in m.attachments:
+                    conn.execute("INSERT INTO message_attachments VALUES (?,?)", (m.uid, a))
+            for user_uid, (read, follow_up) in c.participants.items():
+                conn.execute(
+                    "INSERT INTO user_messages VALUES (?,?,?,?,?)",
+                    (
+                        c.uid,
+                        user_uid,
+                        str(uuid.uuid5(uuid.NAMESPACE_URL, c.uid + user_uid)),
+                        int(read),
+                        int(follow_up),
+                    ),
+                )
+
+    def bulk_create_conversations(
+        self,
+        n: int,
+        *,
+        sender: str = "admin",
+        recipients: Sequence[str] = (),
+        messages_per_conversation: int = 1,
+        text_size: int = 80,
+        subject_prefix: str = "Bulk conversation",
+        message_type: str = "PRIVATE",
+    ) -> list[str]:
+        """Insert ``n`` conversations straight into the database (for benchmarks).
+
+        ``sender`` is a username or UID; ``recipients`` are user UIDs (or usernames). The
+        sender reads them as read, the recipients as unread. Returns the new UIDs.
+        """
+        d = self.directory
+        sender_user = d.by_username.get(sender) or d.users.get(sender)
+        if sender_user is None:
+            raise ValueError(f"unknown sender {sender!r}")
+        rec_uids: list[str] = []
+        for r in recipients:
+            ru = d.by_username.get(r) or d.users.get(r)
+            if ru is None:
+                raise ValueError(f"unknown recipient {r!r}")
+            if ru.uid != sender_user.uid and ru.uid not in rec_uids:
+                rec_uids.append(ru.uid)
+        body = ("Lorem ipsum dolor sit amet, consectetur adipiscing elit. " * (text_size // 50 + 1))[
+            :text_size
+        ]
+        base = time.time() - n - 60
+        uids: list[str] = []
+        conv_rows: list[tuple[Any, ...]] = []
+        msg_rows: list[tuple[Any, ...]] = []
+        um_rows: list[tuple[Any, ...]] = []
+        for i in range(n):
+            uid = new_uid()
+            uids.append(uid)
+            stamp = datetime.fromtimestamp(base + i, UTC)
+            ts = stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}"
+            conv_rows.append(
+                (
+                    uid,
+                    f"{subject_prefix} {i + 1}",
+                    message_type,
+                    "NONE",
+                    "NONE",
+                    None,
+                    ts,
+                    ts,
+                    ts,
+                    sender_user.uid,
+                    sender_user.uid,
+                    messages_per_conversation,
+                    None,
+                )
+            )
+            for _ in range(messages_per_conversation):
+                msg_rows.append((new_uid(), uid, body, sender_user.uid, 0, ts, None))
+            um_rows.append((uid, sender_user.uid, str(uuid.uuid4()), 1, 0))
+            for r in rec_uids:
+                um_rows.append((uid, r, str(uuid.uuid4()), 0, 0))
+        with self.write() as conn:
+            conn.executemany(
+                f"INSERT INTO conversations ({CONV_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                conv_rows,
+            )
+            conn.executemany("INSERT INTO messages VALUES (?,?,?,?,?,?,?)", msg_rows)
+            conn.executemany("INSERT INTO user_messages VALUES (?,?,?,?,?)", um_rows)
+        return uids
+
+    # --- conversations -------------------------------------------------------------------
+
+    def list_conversations_for(self, user_uid: str) -> list[dict[str, Any]]:
+        """Every conversation ``user_uid`` takes part in, with their read/followUp."""
+        rows = self.query(
+            f"SELECT {', '.join('c.' + k for k in CONV_KEYS)}, um.read, um.follow_up "
+            "FROM user_messages um JOIN conversations c ON c.uid = um.conversation "
+            "WHERE um.user = ?",
+            (user_uid,),
+        )
+        keys = (*CONV_KEYS, "read", "follow_up")
+        out = []
+        for row in rows:
+            rec = dict(zip(keys, row, strict=True))
+            rec["read"] = bool(rec["read"])
+            rec["follow_up"] = bool(rec["follow_up"])
+            out.append(rec)
+        return out
+
+    def get_conversation(self, uid: str) -> dict[str, Any] | None:
+        rows = self.query(f"SELECT {CONV_COLUMNS} FROM conversations WHERE uid = ?", (uid,))
+        if not rows:
+            return None
+        return dict(zip(CONV_KEYS, rows[0], strict=True))
+
+    def get_conversations(self, uids: Sequence[str]) -> list[dict[str, Any]]:
+        if not uids:
+            return []
+        marks = ",".join("?" * len(uids))
+        rows = self.query(
+            f"SELECT {CONV_COLUMNS} FROM conversations WHERE uid IN ({marks})", list(uids)
+        )
+        found = {r[0]: dict(zip(CONV_KEYS, r, strict=True)) for r in rows}
+        # keep the caller's order, drop duplicates
+        seen: set[str] = set()
+        out = []
+        for u in uids:
+            if u in found and u not in seen:
+                seen.add(u)
+                out.append(found[u])
+        return out
+
+    def user_messages(self, conv_uids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        """conversation uid -> its UserMessages (in insertion order)."""
+        out: dict[str, list[dict[str, Any]]] = {u: [] for u in conv_uids}
+        if not conv_uids:
+            return out
+        for chunk in _chunks(list(conv_uids), 900):
+            marks = ",".join("?" * len(chunk))
+            rows = self.query(
+                "SELECT conversation, user, key, read, follow_up FROM user_messages "
+                f"WHERE conversation IN ({marks}) ORDER BY rowid",
+                chunk,
+            )
+            for conv, user, key, read, follow_up in rows:
+                out[conv].append(
+                    {"user": user, "key": key, "read": bool(read), "follow_up": bool(follow_up)}
+                )
+        return out
+
+    def messages(self, conv_uids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        """conversation uid -> its messages in order, each with its attachment uids."""
+        out: dict[str, list[dict[str, Any]]] = {u: [] for u in conv_uids}
+        if not conv_uids:
+            return out
+        by_uid: dict[str, dict[str, Any]] = {}
+        for chunk in _chunks(list(conv_uids), 900):
+            marks = ",".join("?" * len(chunk))
+            rows = self.query(
+                "SELECT uid, conversation, text, sender, internal, created, meta_data "
+                f"FROM messages WHERE conversation IN ({marks}) ORDER BY created, rowid",
+                chunk,
+            )
+            for uid, conv, text, sender, internal, created, meta in rows:
+                msg = {
+                    "uid": uid,
+                    "conversation": conv,
+                    "text": text,
+                    "sender": sender,
+                    "internal": bool(internal),
+                    "created": created,
+                    "meta_data": meta,
+                    "attachments": [],
+                }
+                by_uid[uid] = msg
+                out[conv].append(msg)
+        msg_uids = list(by_uid)
+        for chunk in _chunks(msg_uids, 900):
+            marks = ",".join("?" * len(chunk))
+            for message, file in self.query(
+                f"SELECT message, file FROM message_attachments WHERE message IN ({marks}) "
+                "ORDER BY rowid",
+                chunk,
+            ):
+                by_uid[message]["attachments"].append(file)
+        return out
+
+    # --- file resources and documents ----------------------------------------------------
+
+    def get_file(self, uid: str) -> dict[str, Any] | None:
+        rows = self.query(f"SELECT {FILE_COLUMNS} FROM file_resources WHERE uid = ?", (uid,))
+        return dict(zip(FILE_KEYS, rows[0], strict=True)) if rows else None
+
+    def get_files(self, uids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        for chunk in _chunks(list(dict.fromkeys(uids)), 900):
+            marks = ",".join("?" * len(chunk))
+            for row in self.query(
+                f"SELECT {FILE_COLUMNS} FROM file_resources WHERE uid IN ({marks})", chunk
+            ):
+                out[row[0]] = dict(zip(FILE_KEYS, row, strict=True))
+        return out
+
+    def list_documents(self) -> list[dict[str, Any]]:
+        rows = self.query(f"SELECT {DOC_COLUMNS} FROM documents")
+        return [dict(zip(DOC_KEYS, r, strict=True)) for r in rows]
+
+    def get_document(self, uid: str) -> dict[str, Any] | None:
+        rows = self.query(f"SELECT {DOC_COLUMNS} FROM documents WHERE uid = ?", (uid,))
+        return dict(zip(DOC_KEYS, rows[0], strict=True)) if rows else None
+
+
+def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
