@@ -95,11 +95,7 @@ def download_resource(state: AppState, client: Client, uid: str, dest: str | Non
     def fetch(target: Path | None, progress: Any) -> Any:
         return client.files.download_file_resource(uid, dest=target, progress=progress)
 
-    def default_name() -> str:
-        fr = client.files.get_file_resource(uid)
-        return fr.name or fr.display_name or uid
-
-    deliver(state, fetch, dest, default_name)
+    deliver(state, fetch, dest, uid)
 
 
 # -- documents --------------------------------------------------------------------------
@@ -122,19 +118,16 @@ def list_documents(
     """List documents."""
     from .views import DOCUMENT_COLUMNS, document_row, pager_footer
 
-    kwargs: dict[str, Any] = {"page": page, "page_size": page_size}
-    if query:
-        kwargs["query"] = query
-    result = client.files.list_documents(**kwargs)
+    result = client.files.list_documents(query=query, page=page, page_size=page_size)
     if state.json:
         echo_json(result)
         return
-    docs = list(getattr(result, "documents", result))
+    docs = result.documents
     if docs:
         echo_table(state, DOCUMENT_COLUMNS, [document_row(d) for d in docs])
     else:
         echo(state, "no documents")
-    echo(state, pager_footer(getattr(result, "pager", None), len(docs)), dim=True)
+    echo(state, pager_footer(result.pager, len(docs)), dim=True)
 
 
 @documents.command("get")
@@ -193,11 +186,7 @@ def download_document(state: AppState, client: Client, uid: str, dest: str | Non
     def fetch(target: Path | None, progress: Any) -> Any:
         return client.files.download_document(uid, dest=target, progress=progress)
 
-    def default_name() -> str:
-        doc = client.files.get_document(uid)
-        return doc.name or doc.display_name or uid
-
-    deliver(state, fetch, dest, default_name)
+    deliver(state, fetch, dest, uid)
 
 
 @documents.command("delete")

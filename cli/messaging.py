@@ -474,12 +474,4 @@ def download_attachment(
             conversation, message, file, dest=target, progress=progress
         )
 
-    def default_name() -> str:
-        conv = client.messaging.get_conversation(conversation)
-        for msg in conv.messages:
-            for att in msg.attachments:
-                if att.id == file and (att.name or att.display_name):
-                    return str(att.name or att.display_name)
-        return file
-
-    deliver(state, fetch, dest, default_name)
+    deliver(state, fetch, dest, file)
