@@ -110,7 +110,7 @@ def _make_pred(op: str, prop: Prop, raw: str | None) -> Pred:
     if op in ("like", "!like", "ilike", "!ilike", "$like", "!$like", "$ilike", "!$ilike"):
         neg = op.startswith("!")
         base = op.lstrip("!")
-        fold = "i" in base
+        fold = base.lstrip("$").startswith("i")
         needle = raw.lower() if fold else raw
         starts = base.startswith("$")
 
