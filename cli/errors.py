@@ -21,6 +21,7 @@ cost nothing on the happy path of ``--help``.
 
 from __future__ import annotations
 
+import sys
 import traceback
 
 import click
@@ -80,7 +81,7 @@ def to_click_exception(exc: BaseException, ctx: click.Context) -> click.ClickExc
 
     state = ctx.find_object(AppState) or AppState()
     if state.debug:
-        traceback.print_exception(exc, file=click.get_text_stream("stderr"))
+        traceback.print_exception(exc, file=sys.stderr)
     if isinstance(exc, (Dhis2Error, OSError)):
         return CommandFailed(f"{state.command_path}: {describe(exc)}", exit_code_for(exc))
     hint = "" if state.debug else " (run with --debug for the traceback)"

@@ -53,13 +53,29 @@ class LazyGroup(click.Group):
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
+        except BrokenPipeError:
+            # `dhis2w ... | head`: the reader left; stop quietly, like git (128 + SIGPIPE).
+            _silence_stdout()
+            ctx.exit(141)
         except Exception as exc:  # mapped to an exit code and one stderr line
             from .errors import to_click_exception
 
             raise to_click_exception(exc, ctx) from exc
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
 @click.group(
+    "dhis2w",
     cls=LazyGroup,
     lazy=_SUBCOMMANDS,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},

@@ -6,6 +6,7 @@ Each command is one or two library calls; recipient names go through
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -82,7 +83,7 @@ def attachment_options(f: F) -> F:
 def read_text(text: str) -> str:
     """``-`` means standard input (long or multi-line bodies); trailing newlines dropped."""
     if text == "-":
-        return click.get_text_stream("stdin").read().rstrip("\n")
+        return sys.stdin.read().rstrip("\n")
     return text
 
 

@@ -42,7 +42,7 @@ def echo_json(obj: Any) -> None:
 
 def echo_json_stream(items: Iterable[Any]) -> int:
     """Print a JSON array one element at a time, so ``--all`` never holds every page."""
-    out = click.get_text_stream("stdout")
+    out = sys.stdout
     count = 0
     out.write("[")
     for item in items:
@@ -106,13 +106,20 @@ def info(message: str) -> None:
 
 @dataclass
 class Column:
-    """One table column. ``flex`` columns absorb the space left (or missing) on the line."""
+    """One table column.
+
+    ``flex`` columns share the space left on the line, but keep at least ``min_width``.
+    When the line is still too long, columns with a ``shrink`` rank give up width, lowest
+    rank first, down to ``floor`` (default: ``min_width``); the others never shrink.
+    """
 
     header: str
     max_width: int | None = None
     flex: bool = False
     align: str = "<"
     min_width: int = 6
+    shrink: int | None = None
+    floor: int | None = None
 
 
 @dataclass
@@ -132,17 +139,27 @@ def terminal_width() -> int:
 def column_widths(
     columns: Sequence[Column], rows: Sequence[Sequence[Cell]], width: int, gap: int = 2
 ) -> list[int]:
-    """Natural widths, capped per column, then the flex columns fit the line."""
+    """Natural widths capped per column; flex columns fill the line, shrinkable ones fit it."""
     widths = []
     for i, col in enumerate(columns):
         natural = max([len(col.header), *(len(" ".join(r[i].text.split())) for r in rows)])
         widths.append(min(natural, col.max_width) if col.max_width else natural)
+    spacing = gap * (len(columns) - 1)
     flex = [i for i, c in enumerate(columns) if c.flex]
     if flex:
-        fixed = sum(w for i, w in enumerate(widths) if i not in flex) + gap * (len(columns) - 1)
+        fixed = sum(w for i, w in enumerate(widths) if i not in flex) + spacing
         room = max(width - fixed, 0) // len(flex)
         for i in flex:
-            widths[i] = max(min(widths[i], room), columns[i].min_width)
+            widths[i] = max(min(widths[i], room), min(columns[i].min_width, widths[i]))
+    excess = sum(widths) + spacing - width
+    ranked = sorted((c.shrink, i) for i, c in enumerate(columns) if c.shrink is not None)
+    for _, i in ranked:
+        if excess <= 0:
+            break
+        floor = columns[i].floor or columns[i].min_width
+        give = min(excess, max(widths[i] - floor, 0))
+        widths[i] -= give
+        excess -= give
     return widths
 
 

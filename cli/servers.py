@@ -33,7 +33,13 @@ def emulator() -> None:
 )
 @click.option("--latency", type=click.FloatRange(min=0), help="Seconds added to every answer.")
 @click.option("--fail-next", type=click.IntRange(min=1), help="Fail the next N requests.")
-@click.option("--fail-status", type=click.IntRange(400, 599), default=503, show_default=True)
+@click.option(
+    "--fail-status",
+    type=click.IntRange(429, 599),
+    default=503,
+    show_default=True,
+    help="Status for --fail-next (429 or 5xx).",
+)
 def serve_emulator(
     host: str,
     port: int,
@@ -44,20 +50,30 @@ def serve_emulator(
     fail_next: int | None,
     fail_status: int,
 ) -> None:
-    """Serve the emulator until Ctrl-C; prints its URL and demo credentials."""
+    """Serve the emulator until Ctrl-C; prints its URL and demo credentials on stderr.
+
+    With the root --debug every request is logged on stderr.
+    """
     from dhis2w.emulator import EmulatorServer, banner
 
-    srv = EmulatorServer(host=host, port=port, db=db, seed=seed, max_upload_size=max_upload_size)
-    srv.start()
+    from .state import AppState
+
+    debug = click.get_current_context().ensure_object(AppState).debug
+    srv = EmulatorServer(
+        host=host,
+        port=port,
+        db=db,
+        seed=seed,
+        max_upload_size=max_upload_size,
+        log_requests=debug,
+    )
     try:
         if latency:
             srv.faults.latency(latency)
         if fail_next:
             srv.faults.fail_next(fail_next, status=fail_status)
         click.echo(banner(srv), err=True)
-        srv.serve_forever()
-    except KeyboardInterrupt:
-        click.echo("stopping", err=True)
+        srv.serve_forever()  # returns on Ctrl-C, after a clean stop
     finally:
         srv.stop()
 

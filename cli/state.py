@@ -42,15 +42,9 @@ class AppState:
 
     def enable_debug_logging(self) -> None:
         """Send the library's per-request log (logger ``dhis2w``, no secrets) to stderr."""
-        import logging
+        from .debuglog import enable
 
-        logger = logging.getLogger("dhis2w")
-        if not any(getattr(h, "_dhis2w_cli", False) for h in logger.handlers):
-            handler = logging.StreamHandler(sys.stderr)
-            handler.setFormatter(logging.Formatter("debug: %(message)s"))
-            handler._dhis2w_cli = True  # type: ignore[attr-defined]
-            logger.addHandler(handler)
-        logger.setLevel(logging.DEBUG)
+        enable()
 
     def load_profile(self) -> Profile:
         """The profile named by ``--profile``, else the library's precedence rules."""

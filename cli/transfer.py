@@ -7,11 +7,10 @@ Shared by attachment, file-resource and document downloads so they behave the sa
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-
-import click
 
 from .output import Progress, echo, echo_json, info
 from .state import AppState
@@ -24,9 +23,9 @@ def deliver(state: AppState, fetch: Fetch, dest: str | None, label: str) -> None
     """Run ``fetch`` into the right place and report it (path on stdout, or JSON)."""
     if dest == "-":
         data = fetch(None, None)
-        out = click.get_binary_stream("stdout")
-        out.write(data)
-        out.flush()
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
         return
     target = Path(dest) if dest else Path(".")
     with Progress(state, f"downloading {label}") as progress:

@@ -28,14 +28,15 @@ if TYPE_CHECKING:
 MAGENTA_TYPES = frozenset({"TICKET", "SYSTEM", "VALIDATION_RESULT", "SYSTEM_VERSION_UPDATE"})
 BLUE_TYPES = frozenset({"PRIVATE", "DIRECT"})
 
+#: On a narrow terminal the type gives way first, then the sender, then the subject.
 CONVERSATION_COLUMNS = (
     Column("id", max_width=11),
     Column("read", max_width=4),
-    Column("type", max_width=17),
-    Column("subject", flex=True, min_width=10),
-    Column("last sender", max_width=24),
-    Column("messages", max_width=8, align=">"),
-    Column("last message", max_width=16),
+    Column("type", max_width=17, min_width=7, shrink=1),
+    Column("subject", flex=True, min_width=24, floor=8, shrink=3),
+    Column("last sender", max_width=24, min_width=10, shrink=2),
+    Column("messages", max_width=8, align=">", min_width=4, shrink=4),
+    Column("last message", max_width=16, min_width=10, shrink=5),
 )
 
 
@@ -160,9 +161,9 @@ def show_file_resource(state: AppState, fr: FileResource) -> None:
 
 DOCUMENT_COLUMNS = (
     Column("id", max_width=11),
-    Column("name", flex=True, min_width=10),
+    Column("name", flex=True, min_width=10, shrink=1),
     Column("kind", max_width=8),
-    Column("content type", max_width=24),
+    Column("content type", max_width=24, min_width=8, shrink=2),
     Column("last updated", max_width=16),
 )
 

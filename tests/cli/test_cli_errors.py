@@ -72,7 +72,6 @@ def test_bad_token_exits_3(dhis2: Dhis2Runner) -> None:
     [
         ("messaging", "get", UNKNOWN_UID),
         ("messaging", "reply", UNKNOWN_UID, "hello"),
-        ("messaging", "mark-read", UNKNOWN_UID),
         ("files", "resources", "get", UNKNOWN_UID),
         ("files", "documents", "get", UNKNOWN_UID),
     ],
@@ -80,6 +79,11 @@ def test_bad_token_exits_3(dhis2: Dhis2Runner) -> None:
 def test_not_found_exits_4(dhis2: Dhis2Runner, args: tuple[str, ...]) -> None:
     line = single_error_line(dhis2(*args, code=4))
     assert UNKNOWN_UID in line
+
+
+def test_not_found_without_a_uid_in_dhis2s_message(dhis2: Dhis2Runner) -> None:
+    line = single_error_line(dhis2("messaging", "mark-read", UNKNOWN_UID, code=4))
+    assert "No MessageConversations found" in line
 
 
 # -- 1: other API errors ----------------------------------------------------------------

@@ -293,7 +293,7 @@ def test_add_recipients(dhis2: Dhis2Runner, user_runner) -> None:  # type: ignor
     assert "added 1 recipient" in out
     theirs = user_runner("emmanuel").json("messaging", "list")["messageConversations"]
     assert S.CONV_SCHEDULER.uid in {c["id"] for c in theirs}
-    data = dhis2.json("messaging", "add-recipients", S.CONV_SCHEDULER.uid, "-g", "KENEMA_DHMT")
+    data = dhis2.json("messaging", "add-recipients", S.CONV_SCHEDULER.uid, "-g", S.KENEMA_TEAM.name)
     assert data == {
         "id": S.CONV_SCHEDULER.uid,
         "users": [],

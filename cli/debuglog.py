@@ -1,0 +1,28 @@
+"""``--debug``: the library logs each request (method, path, status, elapsed; never
+credentials) on the ``dhis2w`` logger; this routes it to stderr. Imported only with --debug,
+so ``logging`` stays off the start-up path.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+
+class CurrentStderrHandler(logging.Handler):
+    """Writes to whatever ``sys.stderr`` is at emit time (CliRunner swaps it per run)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            sys.stderr.write(self.format(record) + "\n")
+        except Exception:  # logging must never break a command
+            self.handleError(record)
+
+
+def enable() -> None:
+    logger = logging.getLogger("dhis2w")
+    if not any(isinstance(h, CurrentStderrHandler) for h in logger.handlers):
+        handler = CurrentStderrHandler()
+        handler.setFormatter(logging.Formatter("debug: %(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
