@@ -74,6 +74,8 @@ def serve_emulator(
             srv.faults.fail_next(fail_next, status=fail_status)
         click.echo(banner(srv), err=True)
         srv.serve_forever()  # returns on Ctrl-C, after a clean stop
+    except KeyboardInterrupt:
+        pass  # Ctrl-C before serving started: still a clean exit
     finally:
         srv.stop()
 
