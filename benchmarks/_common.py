@@ -162,7 +162,7 @@ class Ratio:
     def line(self) -> str:
         verdict = {True: "MET", False: "MISSED", None: "(info)"}[self.met]
         target = f"target {self.op} {self.target:.2f}x" if self.target is not None else ""
-        text = f"RATIO  {self.label:<52} {self.value:7.2f}x   {target:<17} {verdict}"
+        text = f"RATIO  {self.label:<62} {self.value:7.2f}x   {target:<17} {verdict}"
         return f"{text}   {self.note}" if self.note else text
 
 
@@ -213,18 +213,18 @@ class Report:
         if self.params:
             print("params:  " + ", ".join(f"{k}={v}" for k, v in self.params.items()))
         if self.medians:
-            print(f"{'contender':<55} {'median':>12} {'min':>12} {'max':>12}")
+            print(f"{'contender':<66} {'median':>12} {'min':>12} {'max':>12}")
             for name, value in self.medians.items():
                 lo, hi = self.spreads.get(name, (value, value))
                 unit = self.units.get(name, "s")
                 print(
-                    f"{name:<55} {_fmt(value, unit):>12} {_fmt(lo, unit):>12} {_fmt(hi, unit):>12}"
+                    f"{name:<66} {_fmt(value, unit):>12} {_fmt(lo, unit):>12} {_fmt(hi, unit):>12}"
                 )
         for r in self.ratios:
             print(r.line())
         for label, value, met in self.facts:
             verdict = {True: "MET", False: "MISSED", None: "(info)"}[met]
-            print(f"FACT   {label:<52} {value}   {verdict}")
+            print(f"FACT   {label:<62} {value}   {verdict}")
         if as_json:
             print(
                 json.dumps(
