@@ -1,0 +1,253 @@
+"""Errors, retries, auth headers and logging of the request loop."""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+import pytest
+from pytest_httpx import HTTPXMock
+
+from dhis2w import (
+    ApiError,
+    AuthenticationError,
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    ServerError,
+    TransportError,
+    UnexpectedResponseError,
+)
+
+from .helpers import CONV, PROFILE, TOKEN_PROFILE, make_client, only_request
+
+pytestmark = pytest.mark.anyio
+
+
+def web_message(code: int, message: str, error_code: str | None = None) -> dict[str, object]:
+    body: dict[str, object] = {
+        "httpStatus": "x",
+        "httpStatusCode": code,
+        "status": "ERROR",
+        "message": message,
+    }
+    if error_code:
+        body["errorCode"] = error_code
+    return body
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "error", "text"),
+    [
+        (401, web_message(401, "Unauthorized"), AuthenticationError, "Unauthorized"),
+        (
+            403,
+            web_message(403, "Not authorized to access this conversation.", "E1006"),
+            PermissionDeniedError,
+            "Not authorized",
+        ),
+        (
+            404,
+            web_message(404, "MessageConversation with id X could not be found.", "E1005"),
+            NotFoundError,
+            "could not be found",
+        ),
+        (409, web_message(409, "No recipients selected.", "E1004"), ConflictError, "No recip"),
+        (500, web_message(500, "Cannot construct instance"), ServerError, "Cannot construct"),
+        (400, {"error": "Bad Request", "status": 400}, ApiError, "Bad Request"),
+    ],
+)
+async def test_error_classes(
+    httpx_mock: HTTPXMock, status: int, body: dict[str, object], error: type[ApiError], text: str
+) -> None:
+    httpx_mock.add_response(status_code=status, json=body)
+    async with make_client() as client:
+        with pytest.raises(error, match=text) as info:
+            await client.system.me()
+    assert info.value.status_code == status
+    assert info.value.path == "/api/me"
+    assert "GET /api/me" in str(info.value)
+    assert "district" not in str(info.value)
+
+
+async def test_error_code_parsed(httpx_mock: HTTPXMock) -> None:
+    httpx_mock.add_response(status_code=409, json=web_message(409, "No recipients.", "E1004"))
+    async with make_client() as client:
+        with pytest.raises(ConflictError) as info:
+            await client.get_raw("messageConversations")
+    assert info.value.error_code == "E1004"
+    assert info.value.status == "ERROR"
+    assert "[E1004]" in str(info.value)
+
+
+async def test_login_redirect_is_authentication_error(httpx_mock: HTTPXMock) -> None:
+    httpx_mock.add_response(
+        status_code=302,
+        headers={"Location": "https://dhis2.example.org/dhis-web-login/"},
+        content=b"",
+    )
+    async with make_client() as client:
+        with pytest.raises(AuthenticationError, match="login page"):
+            await client.messaging.list_conversations()
+    assert len(httpx_mock.get_requests()) == 1  # the redirect is not followed
+
+
+async def test_other_redirect_is_unexpected(httpx_mock: HTTPXMock) -> None:
+    httpx_mock.add_response(status_code=301, headers={"Location": "https://elsewhere/"})
+    async with make_client() as client:
+        with pytest.raises(UnexpectedResponseError, match="redirect"):
+            await client.system.info()
+
+
+async def test_html_where_json_expected(httpx_mock: HTTPXMock) -> None:
+    httpx_mock.add_response(
+        content=b"<!DOCTYPE html><html><body>Login</body></html>",
+        headers={"Content-Type": "text/html"},
+    )
+    async with make_client() as client:
+        with pytest.raises(UnexpectedResponseError, match="HTML page"):
+            await client.system.me()
+
+
+async def test_html_error_page(httpx_mock: HTTPXMock) -> None:
+    httpx_mock.add_response(
+        status_code=500, content=b"<html>Tomcat error</html>", headers={"Content-Type": "text/html"}
+    )
+    async with make_client() as client:
+        with pytest.raises(ServerError, match="HTML page"):
+            await client.system.me()
+
+
+async def test_garbage_json_is_unexpected(httpx_mock: HTTPXMock) -> None:
+    httpx_mock.add_response(content=b'{"id": 12', headers={"Content-Type": "application/json"})
+    async with make_client() as client:
+        with pytest.raises(UnexpectedResponseError, match="not the expected JSON"):
+            await client.system.me()
+
+
+# --- retries ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("status", [429, 502, 503, 504])
+async def test_get_retried_then_succeeds(httpx_mock: HTTPXMock, status: int) -> None:
+    httpx_mock.add_response(status_code=status, headers={"Retry-After": "0"})
+    httpx_mock.add_response(json={"id": "MeUserUid01"})
+    async with make_client() as client:
+        me = await client.system.me()
+    assert me.id == "MeUserUid01"
+    assert len(httpx_mock.get_requests()) == 2
+
+
+async def test_get_retry_gives_up(httpx_mock: HTTPXMock) -> None:
+    for _ in range(3):
+        httpx_mock.add_response(status_code=503, json=web_message(503, "busy"))
+    async with make_client(max_retries=2) as client:
+        with pytest.raises(ServerError, match="busy"):
+            await client.system.me()
+    assert len(httpx_mock.get_requests()) == 3
+
+
+async def test_get_retried_on_connect_error(httpx_mock: HTTPXMock) -> None:
+    httpx_mock.add_exception(httpx.ConnectError("refused"))
+    httpx_mock.add_exception(httpx.ReadTimeout("slow"))
+    httpx_mock.add_response(json={"id": "MeUserUid01"})
+    async with make_client() as client:
+        assert (await client.system.me()).id == "MeUserUid01"
+
+
+async def test_get_transport_error_after_retries(httpx_mock: HTTPXMock) -> None:
+    for _ in range(2):
+        httpx_mock.add_exception(httpx.ConnectError("refused"))
+    async with make_client(max_retries=1) as client:
+        with pytest.raises(TransportError, match="could not connect"):
+            await client.system.me()
+
+
+@pytest.mark.parametrize("status", [503, 500])
+async def test_post_never_retried_on_status(httpx_mock: HTTPXMock, status: int) -> None:
+    httpx_mock.add_response(status_code=status, json=web_message(status, "down"))
+    async with make_client() as client:
+        with pytest.raises(ServerError):
+            await client.messaging.mark_read([CONV])
+    assert len(httpx_mock.get_requests()) == 1
+
+
+async def test_post_not_retried_on_read_error(httpx_mock: HTTPXMock) -> None:
+    httpx_mock.add_exception(httpx.ReadError("reset"))
+    async with make_client() as client:
+        with pytest.raises(TransportError):
+            await client.messaging.mark_read([CONV])
+    assert len(httpx_mock.get_requests()) == 1
+
+
+async def test_delete_not_retried_on_503(httpx_mock: HTTPXMock) -> None:
+    httpx_mock.add_response(status_code=503, json=web_message(503, "busy"))
+    async with make_client() as client:
+        with pytest.raises(ServerError):
+            await client.delete_raw("documents/Dbcdefghij1")
+    assert len(httpx_mock.get_requests()) == 1
+
+
+# --- auth headers, logging, secrets --------------------------------------------------------------
+async def test_basic_auth_header(httpx_mock: HTTPXMock) -> None:
+    httpx_mock.add_response(json={"id": "MeUserUid01"})
+    async with make_client(PROFILE) as client:
+        await client.system.me()
+    request = only_request(httpx_mock)
+    assert request.headers["authorization"] == "Basic YWRtaW46ZGlzdHJpY3Q="
+    assert request.headers["accept"] == "application/json"
+
+
+async def test_token_auth_header(httpx_mock: HTTPXMock) -> None:
+    httpx_mock.add_response(json={"id": "MeUserUid01"})
+    async with make_client(TOKEN_PROFILE) as client:
+        await client.system.me()
+    assert only_request(httpx_mock).headers["authorization"] == "ApiToken d2pat_secretsecret0000"
+
+
+async def test_base_url_with_context_path(httpx_mock: HTTPXMock) -> None:
+    from dhis2w import Profile
+
+    httpx_mock.add_response(json={"id": "MeUserUid01"})
+    profile = Profile(base_url="https://play.example.org/2.42/", token="d2pat_x")
+    async with make_client(profile) as client:
+        await client.system.me()
+    assert str(only_request(httpx_mock).url) == "https://play.example.org/2.42/api/me"
+
+
+async def test_debug_log_has_no_secrets(
+    httpx_mock: HTTPXMock, caplog: pytest.LogCaptureFixture
+) -> None:
+    httpx_mock.add_response(json={"id": "MeUserUid01"})
+    caplog.set_level(logging.DEBUG, logger="dhis2w")
+    async with make_client(TOKEN_PROFILE) as client:
+        await client.get_raw("me", params={"fields": "id"})
+    records = [r for r in caplog.records if r.name == "dhis2w"]
+    assert len(records) == 1
+    line = records[0].getMessage()
+    assert line.startswith("GET /api/me?fields=id -> 200 in ")
+    assert line.endswith(" ms")
+    assert "d2pat" not in caplog.text and "ApiToken" not in caplog.text
+
+
+async def test_client_repr_has_no_secrets() -> None:
+    async with make_client(TOKEN_PROFILE) as client:
+        assert "d2pat" not in repr(client)
+        assert "d2pat" not in repr(client.profile)
+
+
+async def test_insecure_http_refused_before_any_request(httpx_mock: HTTPXMock) -> None:
+    from dhis2w import Profile, ProfileError
+
+    with pytest.raises(ProfileError, match="plain http"):
+        make_client(Profile(base_url="http://dhis2.example.org", token="d2pat_x"))
+    assert httpx_mock.get_requests() == []
+
+
+async def test_timeout_from_profile(httpx_mock: HTTPXMock) -> None:
+    from dhis2w import Profile
+
+    httpx_mock.add_response(json={"id": "MeUserUid01"})
+    profile = Profile(base_url="https://dhis2.example.org", token="d2pat_x", timeout=7.5)
+    async with make_client(profile) as client:
+        await client.system.me()
+    timeouts = only_request(httpx_mock).extensions["timeout"]
+    assert timeouts == {"connect": 7.5, "read": 7.5, "write": 7.5, "pool": 7.5}
