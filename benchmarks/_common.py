@@ -327,3 +327,154 @@ def run_child(module: str, args: Sequence[str], *, timeout: float = 600) -> dict
 
 def mib(n: float) -> str:
     return f"{n / (1024 * 1024):.1f} MiB"
+
+
+# ---------------------------------------------------------------- the emulator, out of process
+
+ADMIN_USER = ("admin", "district")
+
+
+class EmulatorProcess:
+    """A dhis2w emulator in its own process, seeded for a benchmark.
+
+    The emulator is pure Python; in the benchmark's own process it would share the GIL with
+    the client being measured, and its memory would count in the client's RSS. Out of
+    process it gets its own interpreter (and, on a multi-core machine, its own core).
+
+    ``conversations`` are bulk-inserted from ``sender`` to ``recipients`` (usernames); their
+    UIDs are in :attr:`uids`. Commands go over stdin: :meth:`latency`, :meth:`clear`,
+    :meth:`bulk` (more conversations), :meth:`stop`.
+    """
+
+    def __init__(
+        self,
+        *,
+        seed: str = "demo",
+        conversations: int = 0,
+        sender: str = "admin",
+        recipients: Sequence[str] = (),
+        text_size: int = 80,
+        max_upload_size: int | None = None,
+    ) -> None:
+        self.config = {
+            "seed": seed,
+            "conversations": conversations,
+            "sender": sender,
+            "recipients": list(recipients),
+            "text_size": text_size,
+            "max_upload_size": max_upload_size,
+        }
+        self.url = ""
+        self.uids: list[str] = []
+        self._proc: subprocess.Popen[str] | None = None
+
+    def start(self) -> EmulatorProcess:
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks._common", "serve", json.dumps(self.config)],
+            cwd=PROJECT_ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            bufsize=1,
+        )
+        ready = self._reply()
+        self.url = ready["url"]
+        self.uids = ready["uids"]
+        return self
+
+    def _reply(self) -> dict[str, Any]:
+        assert self._proc is not None and self._proc.stdout is not None
+        line = self._proc.stdout.readline()
+        if not line.startswith("EMU "):
+            raise RuntimeError(f"emulator process failed: {line!r}")
+        reply: dict[str, Any] = json.loads(line[4:])
+        return reply
+
+    def command(self, *words: Any) -> dict[str, Any]:
+        assert self._proc is not None and self._proc.stdin is not None
+        self._proc.stdin.write(" ".join(map(str, words)) + "\n")
+        self._proc.stdin.flush()
+        return self._reply()
+
+    def latency(self, seconds: float) -> None:
+        self.command("latency", seconds)
+
+    def clear(self) -> None:
+        self.command("clear")
+
+    def bulk(self, n: int, sender: str, recipients: Sequence[str] = ()) -> list[str]:
+        uids: list[str] = self.command("bulk", n, sender, ",".join(recipients))["uids"]
+        return uids
+
+    def stop(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        try:
+            assert proc.stdin is not None
+            proc.stdin.write("stop\n")
+            proc.stdin.flush()
+            proc.wait(timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            proc.kill()
+            proc.wait()
+
+    def __enter__(self) -> EmulatorProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _serve(config: dict[str, Any]) -> None:
+    """The emulator side of :class:`EmulatorProcess` (``python -m benchmarks._common serve``)."""
+    from dhis2w.emulator import EmulatorServer
+
+    kwargs: dict[str, Any] = {"port": 0, "seed": config["seed"]}
+    if config.get("max_upload_size"):
+        kwargs["max_upload_size"] = config["max_upload_size"]
+    srv = EmulatorServer(**kwargs)
+
+    def reply(**values: Any) -> None:
+        print("EMU " + json.dumps(values), flush=True)
+
+    uids: list[str] = []
+    if config["conversations"]:
+        uids = srv.bulk_create_conversations(
+            config["conversations"],
+            sender=config["sender"],
+            recipients=config["recipients"],
+            text_size=config["text_size"],
+        )
+    srv.start()
+    reply(url=srv.url, uids=uids)
+    try:
+        for line in sys.stdin:
+            words = line.split()
+            if not words:
+                continue
+            if words[0] == "stop":
+                break
+            if words[0] == "latency":
+                srv.faults.latency(float(words[1]))
+                reply(ok=True)
+            elif words[0] == "clear":
+                srv.faults.clear()
+                reply(ok=True)
+            elif words[0] == "bulk":
+                recipients = [r for r in (words[3] if len(words) > 3 else "").split(",") if r]
+                new = srv.bulk_create_conversations(
+                    int(words[1]), sender=words[2], recipients=recipients
+                )
+                reply(uids=new)
+            else:
+                reply(error=f"unknown command {words[0]!r}")
+    finally:
+        srv.stop()
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "serve":
+        _serve(json.loads(sys.argv[2]))
+    else:
+        sys.exit("usage: python -m benchmarks._common serve '<json config>'")

@@ -1,0 +1,285 @@
+"""List every conversation of a 10,000-conversation inbox from the emulator.
+
+Target 2 of issue 6. The emulator runs in its own process (``EmulatorProcess``) with 10,000
+conversations bulk-inserted for ``admin``. Every contender pages through all of them with
+the same query (``fields=`` dhis2w's list selector, ``order=lastMessage:desc``,
+``pageSize=200``) and builds typed objects:
+
+* raw httpx page loop (sync and async), decoding each page with bare msgspec Structs -- the
+  baseline: nothing but HTTP and msgspec;
+* ``Client.messaging.iter_conversations`` (sync) and ``AsyncClient`` (async).
+
+Then with 20 ms of latency injected per request by the emulator: dhis2w's async
+``iter_conversations`` (prefetching) against sequential paging with the same client
+(``list_conversations(page=p)`` in a loop), plus a raw httpx loop that fetches every page
+concurrently once the first page told it ``pageCount`` -- the reference for what overlapping
+network waits can buy.
+
+Memory: a child process iterates 1,000 and then 10,000 conversations (counting, keeping
+nothing) and reports its peak RSS growth over the baseline taken after warm-up.
+
+Targets: iter_conversations <= 1.5x the raw loop (sync and async); with 20 ms latency the
+async prefetching iterator >= 4x faster than sequential paging; RSS growth flat in N.
+
+Run: ``python -m benchmarks.list_all`` (``--quick`` for a tiny smoke run).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import anyio
+import httpx
+
+from ._common import (
+    ADMIN_USER,
+    EmulatorProcess,
+    Report,
+    child_emit,
+    compare,
+    current_rss,
+    mib,
+    parse_args,
+    peak_rss,
+    reset_peak_rss,
+    run_child,
+)
+
+PAGE_SIZE = 200
+PATH = "/api/messageConversations"
+
+
+def _params(page: int, page_size: int = PAGE_SIZE) -> list[tuple[str, str]]:
+    from dhis2w import _wire
+
+    return [
+        ("fields", _wire.CONVERSATION_LIST_FIELDS),
+        ("order", "lastMessage:desc"),
+        ("page", str(page)),
+        ("pageSize", str(page_size)),
+    ]
+
+
+def _profile(url: str) -> Any:
+    from dhis2w import Profile
+
+    return Profile(base_url=url, username=ADMIN_USER[0], password=ADMIN_USER[1])
+
+
+# ---------------------------------------------------------------- contenders
+
+
+def raw_sync(url: str) -> int:
+    from .decode import bare_decoder
+
+    count = 0
+    with httpx.Client(base_url=url, auth=ADMIN_USER, headers={"Accept": "application/json"}) as c:
+        page = 1
+        while True:
+            response = c.get(PATH, params=_params(page))
+            response.raise_for_status()
+            decoded = bare_decoder.decode(response.content)
+            count += len(decoded.messageConversations)
+            if decoded.pager is None or page >= decoded.pager.pageCount:
+                return count
+            page += 1
+
+
+async def raw_async(url: str) -> int:
+    from .decode import bare_decoder
+
+    count = 0
+    headers = {"Accept": "application/json"}
+    async with httpx.AsyncClient(base_url=url, auth=ADMIN_USER, headers=headers) as c:
+        page = 1
+        while True:
+            response = await c.get(PATH, params=_params(page))
+            response.raise_for_status()
+            decoded = bare_decoder.decode(response.content)
+            count += len(decoded.messageConversations)
+            if decoded.pager is None or page >= decoded.pager.pageCount:
+                return count
+            page += 1
+
+
+async def raw_async_concurrent(url: str, in_flight: int = 8) -> int:
+    """First page, then pages 2..pageCount concurrently (at most ``in_flight`` at once)."""
+    from .decode import bare_decoder
+
+    headers = {"Accept": "application/json"}
+    limits = httpx.Limits(max_connections=in_flight, max_keepalive_connections=in_flight)
+    async with httpx.AsyncClient(
+        base_url=url, auth=ADMIN_USER, headers=headers, limits=limits
+    ) as c:
+        first = bare_decoder.decode((await c.get(PATH, params=_params(1))).content)
+        counts = [len(first.messageConversations)]
+        page_count = first.pager.pageCount if first.pager is not None else 1
+        limiter = anyio.CapacityLimiter(in_flight)
+
+        async def one(page: int) -> None:
+            async with limiter:
+                response = await c.get(PATH, params=_params(page))
+                response.raise_for_status()
+                counts.append(len(bare_decoder.decode(response.content).messageConversations))
+
+        async with anyio.create_task_group() as tg:
+            for page in range(2, page_count + 1):
+                tg.start_soon(one, page)
+        return sum(counts)
+
+
+def dhis2w_sync(url: str, limit: int | None = None) -> int:
+    from dhis2w import Client
+
+    count = 0
+    with Client(_profile(url)) as client:
+        for _conversation in client.messaging.iter_conversations(page_size=PAGE_SIZE, limit=limit):
+            count += 1
+    return count
+
+
+async def dhis2w_async(url: str, limit: int | None = None) -> int:
+    from dhis2w import AsyncClient
+
+    count = 0
+    async with AsyncClient(_profile(url)) as client:
+        async for _conversation in client.messaging.iter_conversations(
+            page_size=PAGE_SIZE, limit=limit
+        ):
+            count += 1
+    return count
+
+
+async def dhis2w_async_sequential(url: str) -> int:
+    """Sequential paging with the same client: one ``list_conversations`` after another."""
+    from dhis2w import AsyncClient
+
+    count = 0
+    async with AsyncClient(_profile(url)) as client:
+        page = 1
+        while True:
+            result = await client.messaging.list_conversations(page=page, page_size=PAGE_SIZE)
+            count += len(result.conversations)
+            if result.pager is None or page >= result.pager.page_count:
+                return count
+            page += 1
+
+
+def _run(fn: Any, *args: Any) -> Any:
+    return anyio.run(fn, *args)
+
+
+# ---------------------------------------------------------------- memory (child process)
+
+
+def _child_rss(url: str, mode: str, limit: int) -> None:
+    """Child: warm up (imports, one page), reset the peak, iterate ``limit``, report."""
+    if mode == "sync":
+        dhis2w_sync(url, limit=PAGE_SIZE)  # warm-up: imports, connection, decoders
+        baseline = current_rss()
+        reset_peak_rss()
+        counted = dhis2w_sync(url, limit=limit)
+    else:
+        _run(dhis2w_async, url, PAGE_SIZE)
+        baseline = current_rss()
+        reset_peak_rss()
+        counted = _run(dhis2w_async, url, limit)
+    child_emit({"baseline": baseline, "peak": peak_rss(), "counted": counted})
+
+
+# ---------------------------------------------------------------- main
+
+
+def main(argv: list[str] | None = None) -> Report:
+    args = parse_args(
+        __doc__.splitlines()[0],
+        argv,
+        rounds=5,
+        extra=lambda p: p.add_argument("--size", type=int, default=None, help="conversations"),
+    )
+    n = args.size or (600 if args.quick else 10_000)
+    small = max(n // 10, 1)
+    report = Report(
+        "list_all: every conversation from the emulator (target 2)",
+        params={"conversations": n, "pageSize": PAGE_SIZE, "rounds": args.rounds},
+    )
+    with EmulatorProcess(seed="empty", conversations=n, sender="admin") as emu:
+        url = emu.url
+
+        def check(name: str, count: int) -> None:
+            assert count == n, f"{name} listed {count} of {n}"
+
+        times = compare(
+            {
+                "raw httpx + msgspec page loop (sync)": lambda: raw_sync(url),
+                "dhis2w Client.iter_conversations (sync)": lambda: dhis2w_sync(url),
+                "raw httpx + msgspec page loop (async)": lambda: _run(raw_async, url),
+                "dhis2w AsyncClient.iter_conversations (async)": lambda: _run(dhis2w_async, url),
+            },
+            args.rounds,
+            check=check,
+        )
+        report.add_times(times)
+        report.ratio(
+            "dhis2w sync iter / raw httpx sync loop",
+            "dhis2w Client.iter_conversations (sync)",
+            "raw httpx + msgspec page loop (sync)",
+            1.5,
+        )
+        report.ratio(
+            "dhis2w async iter / raw httpx async loop",
+            "dhis2w AsyncClient.iter_conversations (async)",
+            "raw httpx + msgspec page loop (async)",
+            1.5,
+        )
+
+        latency = 0.02
+        emu.latency(latency)
+        seq = f"dhis2w async list_conversations loop, sequential [{latency * 1000:.0f} ms]"
+        pre = f"dhis2w AsyncClient.iter_conversations, prefetch [{latency * 1000:.0f} ms]"
+        pre_sync = f"dhis2w Client.iter_conversations, prefetch [{latency * 1000:.0f} ms]"
+        conc = f"raw httpx async, pages concurrently (8 in flight) [{latency * 1000:.0f} ms]"
+        times = compare(
+            {
+                seq: lambda: _run(dhis2w_async_sequential, url),
+                pre: lambda: _run(dhis2w_async, url),
+                pre_sync: lambda: dhis2w_sync(url),
+                conc: lambda: _run(raw_async_concurrent, url),
+            },
+            max(args.rounds - 2, 2),
+            check=check,
+        )
+        emu.clear()
+        report.add_times(times)
+        report.ratio("sequential paging / dhis2w async prefetch (latency)", seq, pre, 4.0, ">=")
+        report.ratio("sequential paging / dhis2w sync prefetch (latency)", seq, pre_sync, None)
+        report.ratio("sequential paging / raw concurrent pages (latency)", seq, conc, None)
+
+        growth: dict[tuple[str, int], int] = {}
+        for mode in ("sync", "async"):
+            for size in (small, n):
+                result = run_child("benchmarks.list_all", ["--child-rss", url, mode, str(size)])
+                assert result["counted"] == size, result
+                growth[mode, size] = max(result["peak"] - result["baseline"], 0)
+                report.fact(
+                    f"peak RSS growth, {mode} iter, {size:,} conversations",
+                    f"{mib(growth[mode, size])} (baseline {mib(result['baseline'])})",
+                )
+        for mode in ("sync", "async"):
+            extra = growth[mode, n] - growth[mode, small]
+            flat = extra < 8 * 1024 * 1024  # 10x the conversations may not cost 8 MiB more
+            report.fact(
+                f"RSS flat in N ({mode}): growth({n:,}) - growth({small:,})",
+                f"{mib(extra)} (limit 8 MiB)",
+                flat,
+            )
+    report.print(as_json=args.json)
+    return report
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 5 and sys.argv[1] == "--child-rss":
+        _child_rss(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    else:
+        main()
