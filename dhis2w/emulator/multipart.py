@@ -116,10 +116,10 @@ def _parse(
         if idx != -1:
             b.buf = b.buf[idx + len(first) :]
             break
+        if len(b.buf) > len(first):
+            b.buf = b.buf[-len(first) :]
         if not b.fill():
             raise MultipartError("no multipart boundary found")
-        if len(b.buf) > _MAX_HEADER + len(first):
-            b.buf = b.buf[-len(first) :]
     while True:
         while len(b.buf) < 2 and b.fill():
             pass
