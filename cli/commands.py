@@ -66,10 +66,10 @@ def with_client(f: F) -> F:
 
 def with_state(f: F) -> F:
     """Pass the :class:`AppState` first, for commands that need no client."""
-    return pass_state(f)  # type: ignore[no-any-return]
+    return pass_state(f)  # type: ignore[return-value]
 
 
-class EnumChoice(click.ParamType):
+class EnumChoice(click.ParamType):  # type: ignore[type-arg]  # generic only in newer Click
     """A case-insensitive choice over a :mod:`dhis2w.enums` enum, loaded on first use.
 
     Building the command tree (as ``--help`` of a group does) therefore imports nothing

@@ -39,7 +39,8 @@ class CommandFailed(click.ClickException):
 
     def __init__(self, message: str, exit_code: int) -> None:
         super().__init__(message)
-        self.exit_code = exit_code
+        # Click declares exit_code a ClassVar; ours varies per error, and Click only reads it.
+        self.exit_code = exit_code  # type: ignore[misc]
 
     def show(self, file: object = None) -> None:
         click.echo(f"Error: {self.format_message()}", err=True)

@@ -12,7 +12,6 @@ import shutil
 import sys
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -104,7 +103,6 @@ def info(message: str) -> None:
 # -- tables -----------------------------------------------------------------------------
 
 
-@dataclass
 class Column:
     """One table column.
 
@@ -113,19 +111,30 @@ class Column:
     rank first, down to ``floor`` (default: ``min_width``); the others never shrink.
     """
 
-    header: str
-    max_width: int | None = None
-    flex: bool = False
-    align: str = "<"
-    min_width: int = 6
-    shrink: int | None = None
-    floor: int | None = None
+    __slots__ = ("align", "flex", "floor", "header", "max_width", "min_width", "shrink")
+
+    def __init__(
+        self,
+        header: str,
+        max_width: int | None = None,
+        flex: bool = False,
+        align: str = "<",
+        min_width: int = 6,
+        shrink: int | None = None,
+        floor: int | None = None,
+    ) -> None:
+        self.header, self.max_width, self.flex, self.align = header, max_width, flex, align
+        self.min_width, self.shrink, self.floor = min_width, shrink, floor
 
 
-@dataclass
 class Cell:
-    text: str
-    style: dict[str, Any] = field(default_factory=dict)
+    """A table cell: its text and the ``click.style`` keywords to draw it with."""
+
+    __slots__ = ("style", "text")
+
+    def __init__(self, text: str, style: dict[str, Any] | None = None) -> None:
+        self.text = text
+        self.style = style or {}
 
 
 def _plain(cell: str | Cell) -> Cell:

@@ -6,7 +6,7 @@ from ``DHIS2_PASSWORD`` / ``DHIS2_PAT``.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
@@ -121,26 +121,28 @@ def add(
     from dhis2w import Profile
     from dhis2w.profile import save_profile
 
-    secrets: dict[str, str | None] = {}
+    password: str | None = None
+    token: str | None = None
     if auth.lower() == "pat":
-        secrets["token"] = os.environ.get("DHIS2_PAT") or click.prompt(
+        token = os.environ.get("DHIS2_PAT") or click.prompt(
             "Personal access token", hide_input=True, err=True
         )
     else:
         username = username or click.prompt("Username", err=True)
-        secrets["username"] = username
-        secrets["password"] = os.environ.get("DHIS2_PASSWORD") or click.prompt(
+        password = os.environ.get("DHIS2_PASSWORD") or click.prompt(
             "Password", hide_input=True, err=True
         )
     p = Profile(
         base_url=url,
+        username=username,
+        password=password,
+        token=token,
         timeout=timeout,
         verify=not no_verify,
         allow_insecure_http=allow_insecure_http,
         name=name,
-        **secrets,
     )
-    scope = "project" if project else "global"
+    scope: Literal["global", "project"] = "project" if project else "global"
     where = str(save_profile(p, name=name, scope=scope, make_default=make_default))
     if state.json:
         echo_json(masked(p, name) | {"file": where, "default": make_default})

@@ -9,22 +9,25 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from dhis2w import Client, Profile
 
 
-@dataclass
 class AppState:
-    """What the root options decided; passed to commands as the Click context ``obj``."""
+    """What the root options decided; passed to commands as the Click context ``obj``.
 
-    profile_name: str | None = None
-    json: bool = False
-    debug: bool = False
-    color_flag: bool | None = None  # --color / --no-color; None means "auto"
-    command_path: str = "dhis2w"  # the command being run, for error lines
+    A plain class, not a dataclass: ``dataclasses`` pulls in ``inspect``, which alone costs
+    more start-up time than the rest of this package.
+    """
+
+    def __init__(self) -> None:
+        self.profile_name: str | None = None
+        self.json = False
+        self.debug = False
+        self.color_flag: bool | None = None  # --color / --no-color; None means "auto"
+        self.command_path = "dhis2w"  # the command being run, for error lines
 
     @property
     def color(self) -> bool:
