@@ -10,7 +10,17 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from .output import Cell, Column, echo, echo_fields, echo_table, fmt_bytes, fmt_time, styled
+from .output import (
+    Cell,
+    Column,
+    echo,
+    echo_fields,
+    echo_table,
+    fmt_bytes,
+    fmt_time,
+    styled,
+    terminal_width,
+)
 from .state import AppState
 
 if TYPE_CHECKING:
@@ -122,12 +132,23 @@ def show_conversation(state: AppState, conv: MessageConversation) -> None:
         internal = styled(state, " [internal]", fg="magenta") if msg.internal else ""
         line = f"── {fmt_time(msg.created)}  {styled(state, sender, bold=True)}{internal}"
         click.echo(line, color=state.color)
-        for text_line in (msg.text or msg.name or "").splitlines() or [""]:
+        for text_line in wrap_text(msg.text or msg.name or ""):
             click.echo(f"   {text_line}")
         for att in msg.attachments:
             size = f", {fmt_bytes(att.content_length)}" if att.content_length else ""
             label = att.name or att.display_name or "?"
             click.echo(f"   attachment: {label} ({att.id}{size}) [message {msg.id}]")
+
+
+def wrap_text(text: str) -> list[str]:
+    """A message body wrapped to the terminal (indent 3), keeping its own line breaks."""
+    import textwrap
+
+    width = max(terminal_width() - 3, 20)
+    out: list[str] = []
+    for line in text.splitlines() or [""]:
+        out.extend(textwrap.wrap(line, width, break_long_words=False) or [""])
+    return out
 
 
 def show_uid_report(
