@@ -113,7 +113,8 @@ Users = Annotated[
     list[str] | None,
     Field(
         description=(
-            "Users, each a UID or a username (e.g. 'admin'); resolved to UIDs before sending."
+            "Users, each a UID, a username (e.g. 'admin') or a display name (e.g. 'John "
+            "Traore'); resolved to UIDs before the call."
         ),
     ),
 ]
@@ -121,7 +122,7 @@ UserGroups = Annotated[
     list[str] | None,
     Field(
         description=(
-            "User groups, each a UID or a group name or code; every member becomes a recipient."
+            "User groups, each a UID or the exact group name; every member becomes a recipient."
         ),
     ),
 ]
@@ -129,8 +130,8 @@ OrgUnits = Annotated[
     list[str] | None,
     Field(
         description=(
-            "Organisation units, each a UID or a name or code; every user of the unit "
-            "becomes a recipient."
+            "Organisation units, each a UID, a code or the exact name; every user of the "
+            "unit becomes a recipient."
         ),
     ),
 ]

@@ -334,7 +334,7 @@ async def test_add_recipients_by_name(mcp_session: Any) -> None:
             "messaging_add_recipients",
             uid=uid,
             users=["aminata"],
-            user_groups=[seed.NATIONAL_HMIS_TEAM.code],
+            user_groups=[seed.NATIONAL_HMIS_TEAM.name],
         )
     assert added == {
         "id": uid,
@@ -409,7 +409,11 @@ async def test_file_errors(mcp_session: Any, tmp_path: Path) -> None:
         assert "missing.csv" in error["message"]
         empty = tmp_path / "empty.txt"
         empty.write_bytes(b"")
-        await s.fails("files_resource_upload", "conflict", path=str(empty))
+        await s.fails("files_resource_upload", "invalid_input", path=str(empty))
+        script = tmp_path / "payload.exe"
+        script.write_bytes(b"MZ not really a program")
+        error = await s.fails("files_resource_upload", "conflict", path=str(script))
+        assert error["status_code"] == 409
 
 
 # --- authentication, profiles, secrets --------------------------------------------------------
