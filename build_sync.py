@@ -46,8 +46,9 @@ NAME_MAP: dict[str, str] = {
     "AsyncPageSource": "PageSource",
     "AsyncBackgroundRunner": "BackgroundRunner",
     "AsyncPendingResult": "PendingResult",
-    # packages
+    # packages and fixtures
     "_async": "_sync",
+    "dhis2_async_client": "dhis2_client",
     # httpx
     "AsyncBaseTransport": "BaseTransport",
     "AsyncHTTPTransport": "HTTPTransport",
