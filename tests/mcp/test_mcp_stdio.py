@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,34 +18,48 @@ from dhis2w.emulator import seed
 
 pytestmark = pytest.mark.anyio
 
-# Starts an emulator on a free port, prints its URL, and serves until stdin closes.
+# Fallback when the console script is not installed: an emulator on a free port that prints
+# the same first line as ``dhis2w emulator serve`` and serves until stdin closes.
 _EMULATOR = """
 import sys
 from dhis2w.emulator import EmulatorServer
 server = EmulatorServer(port=0, seed="demo")
 server.start()
-print(server.url, flush=True)
+print(f"DHIS2 2.42 emulator listening on {server.url}", file=sys.stderr, flush=True)
 sys.stdin.read()
 server.stop()
 """
+_LISTENING = re.compile(r"listening on (http://\S+)")
+
+
+def _console_script() -> str | None:
+    return shutil.which("dhis2w", path=str(Path(sys.executable).parent))
 
 
 @pytest.fixture
 def emulator_url() -> Iterator[str]:
+    """``dhis2w emulator serve --port 0`` in a subprocess; its URL read from the banner."""
+    script = _console_script()
+    command = (
+        [script, "emulator", "serve", "--port", "0"]
+        if script is not None
+        else [sys.executable, "-c", _EMULATOR]
+    )
     process = subprocess.Popen(
-        [sys.executable, "-c", _EMULATOR],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
+        command, stdin=subprocess.PIPE, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
     )
     try:
-        assert process.stdout is not None
-        url = process.stdout.readline().strip()
-        assert url.startswith("http"), f"the emulator did not start (got {url!r})"
-        yield url
+        assert process.stderr is not None
+        first = process.stderr.readline()
+        found = _LISTENING.search(first)
+        assert found, f"the emulator did not start: {first!r}"
+        # Keep reading its log so a full pipe can never block the emulator.
+        threading.Thread(target=process.stderr.read, daemon=True).start()
+        yield found.group(1)
     finally:
+        process.send_signal(signal.SIGINT)  # the CLI stops cleanly on Ctrl-C
         assert process.stdin is not None
-        process.stdin.close()
+        process.stdin.close()  # the fallback stops when stdin closes
         try:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
@@ -52,9 +69,9 @@ def emulator_url() -> Iterator[str]:
 
 def _server_command() -> tuple[str, list[str]]:
     """``dhis2w mcp serve`` when the CLI is installed next to this Python, else the module."""
-    dhis2w = shutil.which("dhis2w", path=str(Path(sys.executable).parent))
-    if dhis2w is not None:
-        return dhis2w, ["mcp", "serve"]
+    script = _console_script()
+    if script is not None:
+        return script, ["mcp", "serve"]
     return sys.executable, ["-m", "dhis2w.mcp_server"]
 
 
@@ -100,3 +117,38 @@ async def test_send_list_reply_over_stdio(emulator_url: str, tmp_path: Path) -> 
         assert missing.is_error
         assert missing.structured_content is not None
         assert missing.structured_content["error"]["kind"] == "not_found"
+
+
+async def test_demo_profile_read_only_over_stdio(tmp_path: Path) -> None:
+    """``dhis2w --profile demo mcp serve --read-only``: the embedded emulator, reads only."""
+    script = _console_script()
+    if script is not None:
+        command, args = script, ["--profile", "demo", "mcp", "serve", "--read-only"]
+    else:
+        command, args = sys.executable, ["-m", "dhis2w.mcp_server", "-p", "demo", "--read-only"]
+    params = StdioServerParameters(
+        command=command,
+        args=args,
+        env={
+            "DHIS2W_DEMO_DB": str(tmp_path / "demo.sqlite3"),
+            "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        },
+        cwd=tmp_path,
+    )
+    async with Client(params, read_timeout_seconds=120) as client:
+        listing = await client.list_tools()
+        assert {tool.name for tool in listing.tools} == {
+            "messaging_list",
+            "messaging_get",
+            "messaging_unread_count",
+            "files_resource_get",
+        }
+        inbox = await client.call_tool("messaging_list", {"page_size": 100})
+        assert not inbox.is_error, inbox.content
+        assert inbox.structured_content is not None
+        ids = {c["id"] for c in inbox.structured_content["conversations"]}
+        assert seed.CONV_STOCK_OUT.uid in ids
+        refused = await client.call_tool("messaging_delete", {"uids": [seed.CONV_STOCK_OUT.uid]})
+        assert refused.is_error
+        assert refused.structured_content is not None
+        assert refused.structured_content["error"]["kind"] == "read_only"
