@@ -134,16 +134,18 @@ def compile_plan(schemas: Schemas, type_name: str, nodes: Sequence[FieldNode]) -
         elif name in props:
             chosen[name] = (node, False)
     entries: list[tuple[str, Prop, Plan | None]] = []
-    for name, (node, from_star) in chosen.items():
+    for name, (chosen_node, _from_star) in chosen.items():
         if name in excluded:
             continue
         prop = props[name]
         sub: Plan | None = None
         if prop.kind in (REF, REFS) and prop.target is not None:
-            if node is not None and node.children:
-                sub = compile_plan(schemas, prop.target, node.children)
+            if chosen_node is not None and chosen_node.children:
+                sub = compile_plan(schemas, prop.target, chosen_node.children)
         elif prop.kind == EMBEDDED and prop.target is not None:
-            children = node.children if node is not None and node.children else STAR
+            children = (
+                chosen_node.children if chosen_node is not None and chosen_node.children else STAR
+            )
             sub = compile_plan(schemas, prop.target, children)
         entries.append((name, prop, sub))
     return Plan(type_name, entries)

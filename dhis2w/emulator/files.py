@@ -205,7 +205,11 @@ def _error_report(message: str, code: str, prop: str) -> Response:
             }
         ],
     }
-    return web_message(409, "One or more errors occurred, please see full details in import report.", response=report)
+    return web_message(
+        409,
+        "One or more errors occurred, please see full details in import report.",
+        response=report,
+    )
 
 
 def create_document(call: Call) -> Response:
@@ -226,7 +230,8 @@ def create_document(call: Call) -> Response:
         if file is None or file["domain"] != "DOCUMENT":
             raise ApiError.wm(409, f"Document file resource does not exist: {url}")
         content_type = file["content_type"]
-    uid = body.get("id") if isinstance(body.get("id"), str) else new_uid()
+    given = body.get("id")
+    uid: str = given if isinstance(given, str) and VALID_UID.match(given) else new_uid()
     ts = now_iso()
     with store.write() as conn:
         if conn.execute("SELECT 1 FROM documents WHERE uid = ?", (uid,)).fetchone():

@@ -331,8 +331,7 @@ def reply(call: Call, uid: str) -> Response:
             others = [
                 o
                 for o in others
-                if o in d.users
-                and ({"F_MANAGE_TICKETS", "ALL"} & set(d.users[o].authorities))
+                if o in d.users and ({"F_MANAGE_TICKETS", "ALL"} & set(d.users[o].authorities))
             ]
         conn.executemany(
             "UPDATE user_messages SET read = 0 WHERE conversation = ? AND user = ?",
@@ -373,9 +372,7 @@ def add_recipients(call: Call, uid: str) -> Response:
     if conv is None:
         raise ApiError.wm(404, f"Message conversation does not exist: {uid}")
     if not _can_modify(call, call.user, conv):
-        raise ApiError.wm(
-            403, "Not authorized to change recipients in this conversation.", "E1006"
-        )
+        raise ApiError.wm(403, "Not authorized to change recipients in this conversation.", "E1006")
     body = read_json(call)
     if not isinstance(body, dict):
         raise ApiError.wm(400, "JSON parse error: expected an object")
@@ -442,7 +439,9 @@ def _follow(call: Call, follow: bool) -> Response:
     word = "followups" if follow else "unfollowups"
     for conv in convs:
         if not _can_modify(call, call.user, conv):
-            raise ApiError.wm(403, f"Not authorized to change {word} in this conversation.", "E1006")
+            raise ApiError.wm(
+                403, f"Not authorized to change {word} in this conversation.", "E1006"
+            )
     with call.store.write() as conn:
         conn.executemany(
             "UPDATE user_messages SET follow_up = ? WHERE conversation = ? AND user = ?",
@@ -452,7 +451,9 @@ def _follow(call: Call, follow: bool) -> Response:
     return json_response(200, {key: [c["uid"] for c in convs]})
 
 
-def _ticket_field(call: Call, uid: str, param: str, choices: tuple[str, ...], column: str) -> Response:
+def _ticket_field(
+    call: Call, uid: str, param: str, choices: tuple[str, ...], column: str
+) -> Response:
     value = call.req.param(param)
     java = "MessageConversationPriority" if column == "priority" else "MessageConversationStatus"
     if value is None:
@@ -466,7 +467,7 @@ def _ticket_field(call: Call, uid: str, param: str, choices: tuple[str, ...], co
         raise ApiError.wm(403, f"Not authorized to change {column} in this conversation.", "E1006")
     with call.store.write() as conn:
         conn.execute(
-            f"UPDATE conversations SET {column} = ?, last_updated = ? WHERE uid = ?",  # noqa: S608
+            f"UPDATE conversations SET {column} = ?, last_updated = ? WHERE uid = ?",
             (value, now_iso(), uid),
         )
     return json_response(200, {value: [uid]})
@@ -667,7 +668,9 @@ def route(call: Call, method: str, parts: list[str]) -> Response:
             if action == "recipients":
                 return add_recipients(call, uid)
             if action == "priority":
-                return _ticket_field(call, uid, "messageConversationPriority", PRIORITIES, "priority")
+                return _ticket_field(
+                    call, uid, "messageConversationPriority", PRIORITIES, "priority"
+                )
             if action == "status":
                 return _ticket_field(call, uid, "messageConversationStatus", STATUSES, "status")
             if action == "assign":

@@ -10,10 +10,11 @@ import hashlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from dhis2w.emulator.wire import BodyReader
 
-__all__ = ["FilePart", "MultipartError", "parse_multipart", "boundary_of"]
+__all__ = ["FilePart", "MultipartError", "boundary_of", "parse_multipart"]
 
 _CHUNK = 256 * 1024
 _MAX_HEADER = 16 * 1024
@@ -78,9 +79,7 @@ class _Buffered:
         return True
 
 
-def parse_multipart(
-    reader: BodyReader, boundary: bytes, new_path: Callable[[], str]
-) -> Parsed:
+def parse_multipart(reader: BodyReader, boundary: bytes, new_path: Callable[[], str]) -> Parsed:
     """Parse the whole body; file parts go to files named by ``new_path()``.
 
     On error every file written so far is removed before the error propagates.
@@ -143,13 +142,13 @@ def _parse(
         if filename is not None:
             path = new_path()
             size = 0
-            md5 = hashlib.md5()  # noqa: S324 - DHIS2 reports contentMd5
+            md5 = hashlib.md5()
             with open(path, "wb") as fh:
                 result.files.setdefault(
                     name, FilePart(name, filename, headers.get("content-type"), path, 0, "")
                 )
 
-                def sink(data: bytes) -> None:
+                def sink(data: bytes, md5: Any = md5, fh: Any = fh) -> None:
                     nonlocal size
                     size += len(data)
                     md5.update(data)
@@ -166,7 +165,7 @@ def _parse(
             chunks: list[bytes] = []
             total = 0
 
-            def keep(data: bytes) -> None:
+            def keep(data: bytes, name: str = name, chunks: list[bytes] = chunks) -> None:
                 nonlocal total
                 total += len(data)
                 if total > _MAX_FIELD:

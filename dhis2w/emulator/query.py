@@ -158,9 +158,7 @@ def _make_pred(op: str, prop: Prop, raw: str | None) -> Pred:
 class Filter:
     """A parsed ``prop.path:op:value`` filter bound to a type's schema."""
 
-    def __init__(
-        self, schemas: dict[str, dict[str, Prop]], type_name: str, expr: str
-    ) -> None:
+    def __init__(self, schemas: dict[str, dict[str, Prop]], type_name: str, expr: str) -> None:
         parts = expr.split(":", 2)
         if len(parts) < 2:
             raise QueryError(f"Invalid filter `{expr}`, expected `property:operator[:value]`.")

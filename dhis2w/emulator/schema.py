@@ -154,7 +154,9 @@ CONVERSATION: dict[str, Prop] = {
     "href": _p(SIMPLE, lambda c, o: f"{c.api_base}/messageConversations/{o['uid']}"),
     "subject": _s("subject"),
     "messageType": _s("message_type", "enum", choices=MESSAGE_TYPES, java_class="MessageType"),
-    "priority": _s("priority", "enum", choices=PRIORITIES, java_class="MessageConversationPriority"),
+    "priority": _s(
+        "priority", "enum", choices=PRIORITIES, java_class="MessageConversationPriority"
+    ),
     "status": _s("status", "enum", choices=STATUSES, java_class="MessageConversationStatus"),
     "lastMessage": _s("last_message", "date"),
     "messageCount": _s("message_count", "int"),
@@ -168,9 +170,7 @@ CONVERSATION: dict[str, Prop] = {
     "lastSenderSurname": _p(SIMPLE, _user_attr("last_sender", "surname"), persisted=False),
     "extMessageId": _s("ext_message_id"),
     "messages": _p(REFS, lambda c, o: c.messages_of(o["uid"]), target="Message"),
-    "userMessages": _p(
-        EMBEDDED, lambda c, o: c.user_messages_of(o["uid"]), target="UserMessage"
-    ),
+    "userMessages": _p(EMBEDDED, lambda c, o: c.user_messages_of(o["uid"]), target="UserMessage"),
     "access": _const(ACCESS),
     "favorite": _const(False),
     "favorites": _const([]),

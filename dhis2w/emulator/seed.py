@@ -173,7 +173,9 @@ class SeedDocument:
 SIERRA_LEONE = SeedOrgUnit(
     "ImspTQPwCqd", "Sierra Leone", "Sierra Leone", "OU_525", 1, None, "/ImspTQPwCqd"
 )
-BO = SeedOrgUnit("O6uvpzGd5pu", "Bo", "Bo", "OU_264", 2, SIERRA_LEONE.uid, "/ImspTQPwCqd/O6uvpzGd5pu")
+BO = SeedOrgUnit(
+    "O6uvpzGd5pu", "Bo", "Bo", "OU_264", 2, SIERRA_LEONE.uid, "/ImspTQPwCqd/O6uvpzGd5pu"
+)
 KENEMA = SeedOrgUnit(
     "kJq2mPyFEHo", "Kenema", "Kenema", "OU_543", 2, SIERRA_LEONE.uid, "/ImspTQPwCqd/kJq2mPyFEHo"
 )
@@ -358,26 +360,33 @@ FEEDBACK_HANDLERS = SeedUserGroup(
     "FeedbkGrp01", "Feedback handlers", "FEEDBACK_HANDLERS", (FATMATA.uid, MOHAMED.uid)
 )
 
-USER_GROUPS: tuple[SeedUserGroup, ...] = (BO_TEAM, KENEMA_TEAM, NATIONAL_HMIS_TEAM, FEEDBACK_HANDLERS)
+USER_GROUPS: tuple[SeedUserGroup, ...] = (
+    BO_TEAM,
+    KENEMA_TEAM,
+    NATIONAL_HMIS_TEAM,
+    FEEDBACK_HANDLERS,
+)
 
 # --- files ---------------------------------------------------------------------------------
 
 _STOCK_CSV = (
-    "facility,item,stock_on_hand,days_out_of_stock\r\n"
-    "Ngelehun CHC,ACT 24x1,0,6\r\n"
-    "Ngelehun CHC,RDT malaria,35,0\r\n"
-    "Ngelehun CHC,ORS sachets,120,0\r\n"
-).encode()
+    b"facility,item,stock_on_hand,days_out_of_stock\r\n"
+    b"Ngelehun CHC,ACT 24x1,0,6\r\n"
+    b"Ngelehun CHC,RDT malaria,35,0\r\n"
+    b"Ngelehun CHC,ORS sachets,120,0\r\n"
+)
 _IDSR_TEXT = (
     "IDSR weekly report — Bo district, epi week 37\n"
     "Measles (suspected): 3\nCholera (suspected): 0\nAcute flaccid paralysis: 1\n"
     "Completeness: 96 %, timeliness: 91 %\n"
 ).encode()
-_LAB_TEXT = b"Sample BO-2024-0917: measles IgM POSITIVE\nSample BO-2024-0918: measles IgM negative\n"
+_LAB_TEXT = (
+    b"Sample BO-2024-0917: measles IgM POSITIVE\nSample BO-2024-0918: measles IgM negative\n"
+)
 _SOP_TEXT = (
-    "Standard operating procedure: monthly HMIS reporting\n"
-    "1. Facilities submit by the 5th.\n2. Districts validate by the 10th.\n"
-).encode()
+    b"Standard operating procedure: monthly HMIS reporting\n"
+    b"1. Facilities submit by the 5th.\n2. Districts validate by the 10th.\n"
+)
 _PNG_1PX = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082"

@@ -17,12 +17,12 @@ import time
 from collections.abc import Sequence
 from email.utils import formatdate
 from types import TracebackType
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 from dhis2w.emulator.app import App
 from dhis2w.emulator.faults import Faults
 from dhis2w.emulator.store import Store
-from dhis2w.emulator.wire import Request, Response, envelope, encode
+from dhis2w.emulator.wire import Request, Response, encode, envelope
 
 __all__ = ["EmulatorServer"]
 
@@ -122,7 +122,7 @@ class _Handler(socketserver.BaseRequestHandler):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         srv = self.server
         srv.track(sock, True)
-        rfile = sock.makefile("rb", buffering=65536)
+        rfile = cast(BinaryIO, sock.makefile("rb", buffering=65536))
         try:
             while not srv.closing:
                 if not self._one(sock, rfile):

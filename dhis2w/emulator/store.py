@@ -32,7 +32,7 @@ from typing import Any
 
 from dhis2w.emulator import seed as seed_module
 
-__all__ = ["Directory", "DirUser", "Store", "new_uid", "now_iso"]
+__all__ = ["DirUser", "Directory", "Store", "new_uid", "now_iso"]
 
 _UID_FIRST = string.ascii_letters
 _UID_REST = string.ascii_letters + string.digits
@@ -114,7 +114,9 @@ FILE_COLUMNS = (
     "last_updated, created_by, stored_at"
 )
 FILE_KEYS = tuple(c.strip() for c in FILE_COLUMNS.split(","))
-DOC_COLUMNS = "uid, name, url, external, content_type, attachment, created, last_updated, created_by"
+DOC_COLUMNS = (
+    "uid, name, url, external, content_type, attachment, created, last_updated, created_by"
+)
 DOC_KEYS = tuple(c.strip() for c in DOC_COLUMNS.split(","))
 
 
@@ -351,7 +353,7 @@ class Store:
                 "file_resources",
                 "documents",
             ):
-                conn.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+                conn.execute(f"DELETE FROM {table}")
             for name in os.listdir(self.files_dir):
                 with contextlib.suppress(OSError):
                     os.remove(os.path.join(self.files_dir, name))
@@ -372,7 +374,7 @@ class Store:
                     f.name,
                     f.content_type,
                     len(f.content),
-                    hashlib.md5(f.content).hexdigest(),  # noqa: S324 - DHIS2 uses MD5 too
+                    hashlib.md5(f.content).hexdigest(),
                     f.domain,
                     int(f.assigned),
                     f.created,
@@ -471,9 +473,9 @@ class Store:
                 raise ValueError(f"unknown recipient {r!r}")
             if ru.uid != sender_user.uid and ru.uid not in rec_uids:
                 rec_uids.append(ru.uid)
-        body = ("Lorem ipsum dolor sit amet, consectetur adipiscing elit. " * (text_size // 50 + 1))[
-            :text_size
-        ]
+        body = (
+            "Lorem ipsum dolor sit amet, consectetur adipiscing elit. " * (text_size // 50 + 1)
+        )[:text_size]
         base = time.time() - n - 60
         uids: list[str] = []
         conv_rows: list[tuple[Any, ...]] = []

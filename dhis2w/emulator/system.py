@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import os
 import platform
+from collections.abc import Callable
 from typing import Any
 
 from dhis2w.emulator.common import Call, get_object, list_objects
 from dhis2w.emulator.fields import FieldNode, compile_plan, render
 from dhis2w.emulator.messaging import not_found_or_method
 from dhis2w.emulator.schema import SCHEMAS, Context
-from dhis2w.emulator.store import DirUser, now_iso
+from dhis2w.emulator.store import Directory, DirUser, now_iso
 from dhis2w.emulator.wire import ApiError, Response, json_response
 
-__all__ = ["VERSION", "route_directory", "route_me", "route_system", "route_configuration"]
+__all__ = ["VERSION", "route_configuration", "route_directory", "route_me", "route_system"]
 
 VERSION = "2.42.3"
 REVISION = "a3c1e5d"
@@ -94,13 +95,13 @@ def me(call: Call) -> Response:
         elif node.name in full:
             chosen[node.name] = node
     out: dict[str, Any] = {}
-    for key, node in chosen.items():
+    for key, sel in chosen.items():
         value = full[key]
         if key in excluded or value is None:
             continue
         if key in _ME_REFS:
-            if node is not None and node.children:
-                plan = compile_plan(SCHEMAS, _ME_REFS[key], node.children)
+            if sel is not None and sel.children:
+                plan = compile_plan(SCHEMAS, _ME_REFS[key], sel.children)
                 value = [render(plan, v, ctx) for v in value]
             else:
                 value = [{"id": v["uid"] if isinstance(v, dict) else v.uid} for v in value]
@@ -193,10 +194,22 @@ def _query_filter(type_name: str, query: str) -> Any:
     return run
 
 
-DIRECTORY = {
-    "users": ("User", lambda d: list(d.users.values())),
-    "userGroups": ("UserGroup", lambda d: list(d.groups.values())),
-    "organisationUnits": ("OrganisationUnit", lambda d: list(d.org_units.values())),
+def _users(d: Directory) -> list[Any]:
+    return list(d.users.values())
+
+
+def _groups(d: Directory) -> list[Any]:
+    return list(d.groups.values())
+
+
+def _org_units(d: Directory) -> list[Any]:
+    return list(d.org_units.values())
+
+
+DIRECTORY: dict[str, tuple[str, Callable[[Directory], list[Any]]]] = {
+    "users": ("User", _users),
+    "userGroups": ("UserGroup", _groups),
+    "organisationUnits": ("OrganisationUnit", _org_units),
 }
 
 
@@ -219,9 +232,7 @@ def route_directory(call: Call, method: str, resource: str, parts: list[str]) ->
     if len(parts) == 1:
         found = next((o for o in items if o.uid == parts[0]), None)
         if found is None:
-            raise ApiError.wm(
-                404, f"{type_name} with id {parts[0]} could not be found.", "E1005"
-            )
+            raise ApiError.wm(404, f"{type_name} with id {parts[0]} could not be found.", "E1005")
         return get_object(call, type_name, found)
     raise not_found_or_method(call, method)
 

@@ -31,7 +31,11 @@ def as_user(emu: EmulatorHandle) -> Iterator[UserClient]:
         headers = {"Authorization": f"ApiToken {user.token}"} if token else {}
         auth = None if token else (user.username, user.password)
         client = httpx.Client(
-            base_url=emu.url, auth=auth, headers=headers, timeout=30.0, **kw  # type: ignore[arg-type]
+            base_url=emu.url,
+            auth=auth,
+            headers=headers,
+            timeout=30.0,
+            **kw,  # type: ignore[arg-type]
         )
         clients.append(client)
         return client

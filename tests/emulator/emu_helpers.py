@@ -13,7 +13,9 @@ def uid_from_location(response: httpx.Response) -> str:
     return response.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
 
 
-def send(client: httpx.Client, users: list[str], subject: str = "Hello", text: str = "Hi", **extra: Any) -> str:
+def send(
+    client: httpx.Client, users: list[str], subject: str = "Hello", text: str = "Hi", **extra: Any
+) -> str:
     """Create a conversation; returns its UID."""
     body = {"subject": subject, "text": text, "users": [{"id": u} for u in users], **extra}
     r = client.post("/api/messageConversations", json=body)
@@ -39,8 +41,15 @@ def upload(
 
 def wm(status: int, message: str, error_code: str | None = None) -> dict[str, Any]:
     """The WebMessage DHIS2 sends for an error (reference §0 key order)."""
-    phrases = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-               409: "Conflict", 415: "Unsupported Media Type", 500: "Internal Server Error"}
+    phrases = {
+        400: "Bad Request",
+        401: "Unauthorized",
+        403: "Forbidden",
+        404: "Not Found",
+        409: "Conflict",
+        415: "Unsupported Media Type",
+        500: "Internal Server Error",
+    }
     out: dict[str, Any] = {
         "httpStatus": phrases[status],
         "httpStatusCode": status,

@@ -84,8 +84,20 @@ def test_root_redirects_logged_in_to_dashboard(admin: httpx.Client) -> None:
 def test_me_keys(admin: httpx.Client) -> None:
     """ref §4 /api/me: MeDto keys including authorities, userGroups, organisationUnits."""
     me = admin.get("/api/me").json()
-    for key in ("id", "username", "firstName", "surname", "name", "displayName", "email",
-                "organisationUnits", "userGroups", "userRoles", "authorities", "settings"):
+    for key in (
+        "id",
+        "username",
+        "firstName",
+        "surname",
+        "name",
+        "displayName",
+        "email",
+        "organisationUnits",
+        "userGroups",
+        "userRoles",
+        "authorities",
+        "settings",
+    ):
         assert key in me
     assert "ALL" in me["authorities"]
     assert me["organisationUnits"] == [{"id": seed.SIERRA_LEONE.uid}]
@@ -153,7 +165,10 @@ def test_org_units_filter_code_and_ilike(admin: httpx.Client) -> None:
 
 def test_org_unit_get_with_children(admin: httpx.Client) -> None:
     """Org-unit tree: Sierra Leone -> districts -> facilities."""
-    r = admin.get(f"/api/organisationUnits/{seed.BO.uid}", params={"fields": "id,level,parent,children[id,name]"})
+    r = admin.get(
+        f"/api/organisationUnits/{seed.BO.uid}",
+        params={"fields": "id,level,parent,children[id,name]"},
+    )
     body = r.json()
     assert body["level"] == 2 and body["parent"] == {"id": seed.SIERRA_LEONE.uid}
     assert {c["name"] for c in body["children"]} == {"Ngelehun CHC", "Bo Government Hospital"}
@@ -170,7 +185,10 @@ def test_configuration_feedback_recipients(admin: httpx.Client) -> None:
     """/api/configuration names the feedback-recipient group."""
     body = admin.get("/api/configuration").json()
     assert body["feedbackRecipients"]["id"] == seed.FEEDBACK_HANDLERS.uid
-    assert admin.get("/api/configuration/feedbackRecipients").json()["id"] == seed.FEEDBACK_HANDLERS.uid
+    assert (
+        admin.get("/api/configuration/feedbackRecipients").json()["id"]
+        == seed.FEEDBACK_HANDLERS.uid
+    )
 
 
 def test_json_is_compact_utf8(admin: httpx.Client) -> None:

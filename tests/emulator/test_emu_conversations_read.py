@@ -1,3 +1,4 @@
+# ruff: noqa: E501
 """Reading conversations: list envelope, fields, filters, order, paging (reference §0-§2)."""
 
 from __future__ import annotations
@@ -33,13 +34,17 @@ def test_pager_shape(admin: httpx.Client) -> None:
     assert list(pager) == ["page", "total", "pageSize", "nextPage", "pageCount"]
     assert pager["total"] == len(ADMIN_CONVS)
     assert pager["pageCount"] == -(-len(ADMIN_CONVS) // 3)
-    assert pager["nextPage"].startswith(f"{admin.base_url}".rstrip("/") + "/api/messageConversations?page=2")
+    assert pager["nextPage"].startswith(
+        f"{admin.base_url}".rstrip("/") + "/api/messageConversations?page=2"
+    )
     assert "pageSize=3" in pager["nextPage"]
 
 
 def test_prev_page_and_clamp(admin: httpx.Client) -> None:
     """ref §0: page is clamped to [1, pageCount]; prevPage present past page 1."""
-    pager = admin.get("/api/messageConversations", params={"pageSize": 3, "page": 99}).json()["pager"]
+    pager = admin.get("/api/messageConversations", params={"pageSize": 3, "page": 99}).json()[
+        "pager"
+    ]
     assert pager["page"] == pager["pageCount"]
     assert "prevPage" in pager and "nextPage" not in pager
 
@@ -58,13 +63,19 @@ def test_paging_false_omits_pager(admin: httpx.Client) -> None:
 
 def test_next_page_uses_host_header(admin: httpx.Client) -> None:
     """ref §0: nextPage is absolute, built from the request's Host."""
-    r = admin.get("/api/messageConversations", params={"pageSize": 1}, headers={"Host": "dhis.example.org"})
-    assert r.json()["pager"]["nextPage"].startswith("http://dhis.example.org/api/messageConversations?")
+    r = admin.get(
+        "/api/messageConversations", params={"pageSize": 1}, headers={"Host": "dhis.example.org"}
+    )
+    assert r.json()["pager"]["nextPage"].startswith(
+        "http://dhis.example.org/api/messageConversations?"
+    )
 
 
 def test_list_fields_recommended(admin: httpx.Client) -> None:
     """ref §2: the messaging app's list fields render with nested lastSender."""
-    r = admin.get("/api/messageConversations", params={"fields": LIST_FIELDS, "order": "lastMessage:desc"})
+    r = admin.get(
+        "/api/messageConversations", params={"fields": LIST_FIELDS, "order": "lastMessage:desc"}
+    )
     convs = r.json()["messageConversations"]
     chol = next(c for c in convs if c["id"] == seed.CONV_CHOLERA_ALERT.uid)
     assert chol["lastSender"] == {"id": seed.AMINATA.uid, "displayName": "Aminata Bangura"}
@@ -76,43 +87,78 @@ def test_list_fields_recommended(admin: httpx.Client) -> None:
 
 def test_participants_only_even_superuser(as_user) -> None:  # type: ignore[no-untyped-def]
     """ref §1 list: only conversations with a UserMessage for the caller; admin too."""
-    ibrahim = [c["id"] for c in as_user("ibrahim").get("/api/messageConversations").json()["messageConversations"]]
+    ibrahim = [
+        c["id"]
+        for c in as_user("ibrahim").get("/api/messageConversations").json()["messageConversations"]
+    ]
     assert seed.CONV_TICKET_DHIS2_LOGIN.uid in ibrahim
     assert seed.CONV_CHOLERA_ALERT.uid not in ibrahim
-    admin = [c["id"] for c in as_user("admin").get("/api/messageConversations").json()["messageConversations"]]
+    admin = [
+        c["id"]
+        for c in as_user("admin").get("/api/messageConversations").json()["messageConversations"]
+    ]
     assert seed.CONV_TICKET_DHIS2_LOGIN.uid not in admin
 
 
 def test_filter_read_false(admin: httpx.Client) -> None:
     """ref §1: filter=read:eq:false on the transient per-user field."""
-    ids = {c["id"] for c in admin.get("/api/messageConversations", params={"filter": "read:eq:false"}).json()["messageConversations"]}
-    expected = {c.uid for c in seed.CONVERSATIONS if c.participants.get(seed.ADMIN.uid, (True,))[0] is False}
+    ids = {
+        c["id"]
+        for c in admin.get("/api/messageConversations", params={"filter": "read:eq:false"}).json()[
+            "messageConversations"
+        ]
+    }
+    expected = {
+        c.uid for c in seed.CONVERSATIONS if c.participants.get(seed.ADMIN.uid, (True,))[0] is False
+    }
     assert ids == expected
 
 
 def test_filter_follow_up(admin: httpx.Client) -> None:
     """ref §1: filter=followUp:eq:true."""
-    ids = [c["id"] for c in admin.get("/api/messageConversations", params={"filter": "followUp:eq:true"}).json()["messageConversations"]]
+    ids = [
+        c["id"]
+        for c in admin.get(
+            "/api/messageConversations", params={"filter": "followUp:eq:true"}
+        ).json()["messageConversations"]
+    ]
     assert ids == [seed.CONV_LAB_RESULTS.uid]
 
 
 def test_filter_message_type_and_in(admin: httpx.Client) -> None:
     """ref §1: messageType:eq:X and the in operator with [a,b]."""
-    sys_ids = {c["id"] for c in admin.get("/api/messageConversations", params={"filter": "messageType:eq:SYSTEM"}).json()["messageConversations"]}
+    sys_ids = {
+        c["id"]
+        for c in admin.get(
+            "/api/messageConversations", params={"filter": "messageType:eq:SYSTEM"}
+        ).json()["messageConversations"]
+    }
     assert sys_ids == {seed.CONV_SCHEDULER.uid, seed.CONV_DATA_APPROVAL.uid}
-    both = admin.get("/api/messageConversations", params={"filter": "messageType:in:[SYSTEM,VALIDATION_RESULT]"}).json()
+    both = admin.get(
+        "/api/messageConversations", params={"filter": "messageType:in:[SYSTEM,VALIDATION_RESULT]"}
+    ).json()
     assert both["pager"]["total"] == 3
 
 
 def test_filter_assignee_id(as_user) -> None:  # type: ignore[no-untyped-def]
     """ref §1: assignee.id:eq:uid."""
-    r = as_user("mohamed").get("/api/messageConversations", params={"filter": f"assignee.id:eq:{seed.MOHAMED.uid}"})
+    r = as_user("mohamed").get(
+        "/api/messageConversations", params={"filter": f"assignee.id:eq:{seed.MOHAMED.uid}"}
+    )
     assert [c["id"] for c in r.json()["messageConversations"]] == [seed.CONV_TICKET_DHIS2_LOGIN.uid]
 
 
 def test_filter_like_ilike_ne(admin: httpx.Client) -> None:
     """ref §0: like is case-sensitive, ilike is not, ne excludes."""
-    get = lambda f: {c["id"] for c in admin.get("/api/messageConversations", params={"filter": f}).json()["messageConversations"]}  # noqa: E731
+
+    def get(f):
+        return {
+            c["id"]
+            for c in admin.get("/api/messageConversations", params={"filter": f}).json()[
+                "messageConversations"
+            ]
+        }
+
     assert get("subject:like:cholera") == set()
     assert get("subject:ilike:cholera") == {seed.CONV_CHOLERA_ALERT.uid}
     assert seed.CONV_SCHEDULER.uid not in get("messageType:ne:SYSTEM")
@@ -120,13 +166,23 @@ def test_filter_like_ilike_ne(admin: httpx.Client) -> None:
 
 def test_filter_gt_lt_on_dates(admin: httpx.Client) -> None:
     """ref §0: gt/lt on lastMessage."""
-    r = admin.get("/api/messageConversations", params=[("filter", "lastMessage:gt:2024-09-18"), ("filter", "lastMessage:lt:2024-09-19")])
+    r = admin.get(
+        "/api/messageConversations",
+        params=[("filter", "lastMessage:gt:2024-09-18"), ("filter", "lastMessage:lt:2024-09-19")],
+    )
     assert [c["id"] for c in r.json()["messageConversations"]] == [seed.CONV_LAB_RESULTS.uid]
 
 
 def test_root_junction_or(admin: httpx.Client) -> None:
     """ref §0: rootJunction=OR combines filters with OR."""
-    r = admin.get("/api/messageConversations", params=[("filter", "messageType:eq:SYSTEM"), ("filter", "followUp:eq:true"), ("rootJunction", "OR")])
+    r = admin.get(
+        "/api/messageConversations",
+        params=[
+            ("filter", "messageType:eq:SYSTEM"),
+            ("filter", "followUp:eq:true"),
+            ("rootJunction", "OR"),
+        ],
+    )
     assert r.json()["pager"]["total"] == 3
 
 
@@ -146,13 +202,20 @@ def test_bad_enum_filter_value_400(admin: httpx.Client) -> None:
 
 def test_order_subject_iasc(admin: httpx.Client) -> None:
     """ref §0: order=prop:iasc sorts case-insensitively."""
-    subjects = [c["subject"] for c in admin.get("/api/messageConversations", params={"fields": "subject", "order": "subject:iasc"}).json()["messageConversations"]]
+    subjects = [
+        c["subject"]
+        for c in admin.get(
+            "/api/messageConversations", params={"fields": "subject", "order": "subject:iasc"}
+        ).json()["messageConversations"]
+    ]
     assert subjects == sorted(subjects, key=str.lower)
 
 
 def test_query_string_over_text_and_sender(admin: httpx.Client) -> None:
     """ref §1: queryString searches subject, message text and sender display name."""
-    by_text = admin.get("/api/messageConversations", params={"queryString": "district store"}).json()
+    by_text = admin.get(
+        "/api/messageConversations", params={"queryString": "district store"}
+    ).json()
     assert [c["id"] for c in by_text["messageConversations"]] == [seed.CONV_STOCK_OUT.uid]
     by_sender = admin.get("/api/messageConversations", params={"queryString": "Isatu"}).json()
     assert [c["id"] for c in by_sender["messageConversations"]] == [seed.CONV_LAB_RESULTS.uid]
@@ -163,7 +226,13 @@ def test_get_default_star_fields(admin: httpx.Client) -> None:
     body = admin.get(f"/api/messageConversations/{seed.CONV_STOCK_OUT.uid}").json()
     assert body["lastSender"] == {"id": seed.ADMIN.uid}
     assert body["messages"] == [{"id": m.uid} for m in seed.CONV_STOCK_OUT.messages]
-    assert body["createdBy"] == {"id": seed.ADMIN.uid, "code": "admin", "name": "John Traore", "displayName": "John Traore", "username": "admin"}
+    assert body["createdBy"] == {
+        "id": seed.ADMIN.uid,
+        "code": "admin",
+        "name": "John Traore",
+        "displayName": "John Traore",
+        "username": "admin",
+    }
     um = body["userMessages"]
     assert len(um) == 3 and set(um[0]) == {"key", "user", "read", "followUp"}
     assert set(um[0]["user"]) == {"id", "code", "name", "displayName", "username"}
@@ -174,17 +243,37 @@ def test_get_default_star_fields(admin: httpx.Client) -> None:
 def test_get_nested_selector(as_user) -> None:  # type: ignore[no-untyped-def]
     """ref §2: messages[*,sender[id,displayName],attachments[id,name,contentLength]]."""
     fields = "*,assignee[id,displayName],messages[*,sender[id,displayName],attachments[id,name,contentLength]],userMessages[user[id,displayName]]"
-    body = as_user("mohamed").get(f"/api/messageConversations/{seed.CONV_TICKET_DHIS2_LOGIN.uid}", params={"fields": fields}).json()
+    body = (
+        as_user("mohamed")
+        .get(
+            f"/api/messageConversations/{seed.CONV_TICKET_DHIS2_LOGIN.uid}",
+            params={"fields": fields},
+        )
+        .json()
+    )
     assert body["assignee"] == {"id": seed.MOHAMED.uid, "displayName": "Mohamed Conteh"}
     first = body["messages"][0]
     assert first["sender"] == {"id": seed.IBRAHIM.uid, "displayName": "Ibrahim Sesay"}
-    assert first["attachments"] == [{"id": "FrScreen001", "name": "login_error.png", "contentLength": len(seed.FILE_SCREENSHOT.content)}]
+    assert first["attachments"] == [
+        {
+            "id": "FrScreen001",
+            "name": "login_error.png",
+            "contentLength": len(seed.FILE_SCREENSHOT.content),
+        }
+    ]
     assert len(body["messages"]) == 3  # mohamed is a feedback manager: internal visible
 
 
 def test_internal_hidden_from_non_managers(as_user) -> None:  # type: ignore[no-untyped-def]
     """ref §1: internal messages are removed for users who are not feedback managers."""
-    body = as_user("ibrahim").get(f"/api/messageConversations/{seed.CONV_TICKET_DHIS2_LOGIN.uid}", params={"fields": "messages[id,internal]"}).json()
+    body = (
+        as_user("ibrahim")
+        .get(
+            f"/api/messageConversations/{seed.CONV_TICKET_DHIS2_LOGIN.uid}",
+            params={"fields": "messages[id,internal]"},
+        )
+        .json()
+    )
     assert [m["id"] for m in body["messages"]] == ["MsTick00001", "MsTick00003"]
 
 
@@ -209,16 +298,23 @@ def test_get_no_access_403(as_user) -> None:  # type: ignore[no-untyped-def]
 
 def test_superuser_can_read_any(admin: httpx.Client) -> None:
     """ref §1 access: a superuser may read a conversation they are not part of; read=false."""
-    body = admin.get(f"/api/messageConversations/{seed.CONV_TICKET_DHIS2_LOGIN.uid}", params={"fields": "id,read"}).json()
+    body = admin.get(
+        f"/api/messageConversations/{seed.CONV_TICKET_DHIS2_LOGIN.uid}",
+        params={"fields": "id,read"},
+    ).json()
     assert body == {"id": seed.CONV_TICKET_DHIS2_LOGIN.uid, "read": False}
 
 
 def test_mark_read_quirk(admin: httpx.Client) -> None:
     """ref §1: markRead=true marks it read but the response still shows the old value."""
     uid = seed.CONV_IDSR_WEEKLY.uid
-    first = admin.get(f"/api/messageConversations/{uid}", params={"markRead": "true", "fields": "read"}).json()
+    first = admin.get(
+        f"/api/messageConversations/{uid}", params={"markRead": "true", "fields": "read"}
+    ).json()
     assert first == {"read": False}
-    assert admin.get(f"/api/messageConversations/{uid}", params={"fields": "read"}).json() == {"read": True}
+    assert admin.get(f"/api/messageConversations/{uid}", params={"fields": "read"}).json() == {
+        "read": True
+    }
 
 
 @pytest.mark.parametrize("prefix", ["/api", "/api/42"])

@@ -1,3 +1,4 @@
+# ruff: noqa: E501
 """Per-user state and ticket workflow: read, followup, priority, status, assign, delete (ref §1)."""
 
 from __future__ import annotations
@@ -19,13 +20,17 @@ def test_bulk_read_lists_only_changed(admin: httpx.Client) -> None:
 
 def test_bulk_unread(admin: httpx.Client) -> None:
     """ref §1 unread: {"markedUnread": [...]}."""
-    assert admin.post(f"{MC}/unread", json=[seed.CONV_STOCK_OUT.uid]).json() == {"markedUnread": [seed.CONV_STOCK_OUT.uid]}
+    assert admin.post(f"{MC}/unread", json=[seed.CONV_STOCK_OUT.uid]).json() == {
+        "markedUnread": [seed.CONV_STOCK_OUT.uid]
+    }
 
 
 def test_read_unknown_ids_404_rootnode(admin: httpx.Client) -> None:
     """ref §1 read: none exist -> 404 RootNode {"message": ...} (not a WebMessage)."""
     r = admin.post(f"{MC}/read", json=["Abcdefghij1"])
-    assert r.status_code == 404 and r.json() == {"message": "No MessageConversations found for the given IDs."}
+    assert r.status_code == 404 and r.json() == {
+        "message": "No MessageConversations found for the given IDs."
+    }
 
 
 def test_read_unknown_user_404(admin: httpx.Client) -> None:
@@ -38,7 +43,9 @@ def test_read_no_access_403(as_user) -> None:  # type: ignore[no-untyped-def]
     """ref §1 read: no access -> 403 "Not authorized to change read property of this conversation."."""
     r = as_user("ibrahim").post(f"{MC}/read", json=[seed.CONV_CHOLERA_ALERT.uid])
     assert r.status_code == 403
-    assert r.json() == wm(403, "Not authorized to change read property of this conversation.", "E1006")
+    assert r.json() == wm(
+        403, "Not authorized to change read property of this conversation.", "E1006"
+    )
 
 
 def test_per_uid_read_user_uid_param(admin: httpx.Client) -> None:
@@ -69,10 +76,15 @@ def test_followup_lists_all_found(admin: httpx.Client) -> None:
 def test_followup_errors(as_user) -> None:  # type: ignore[no-untyped-def]
     """ref §1 followup: 404 text without period; 403 texts for followups/unfollowups."""
     r = as_user("admin").post(f"{MC}/followup", json=["Abcdefghij1"])
-    assert r.status_code == 404 and r.json() == {"message": "No MessageConversations found for the given UIDs"}
+    assert r.status_code == 404 and r.json() == {
+        "message": "No MessageConversations found for the given UIDs"
+    }
     ib = as_user("ibrahim")
     r = ib.post(f"{MC}/followup", json=[seed.CONV_CHOLERA_ALERT.uid])
-    assert r.status_code == 403 and r.json()["message"] == "Not authorized to change followups in this conversation."
+    assert (
+        r.status_code == 403
+        and r.json()["message"] == "Not authorized to change followups in this conversation."
+    )
     r = ib.post(f"{MC}/unfollowup", json=[seed.CONV_CHOLERA_ALERT.uid])
     assert r.json()["message"] == "Not authorized to change unfollowups in this conversation."
 
@@ -87,17 +99,32 @@ def test_priority(admin: httpx.Client) -> None:
 
 def test_priority_bad_enum_400(admin: httpx.Client) -> None:
     """ref §0: bad enum -> 400 "Value 'X' is not valid for parameter p. Valid values are: [..]"."""
-    r = admin.post(f"{MC}/{seed.CONV_STOCK_OUT.uid}/priority", params={"messageConversationPriority": "URGENT"})
+    r = admin.post(
+        f"{MC}/{seed.CONV_STOCK_OUT.uid}/priority", params={"messageConversationPriority": "URGENT"}
+    )
     assert r.status_code == 400
-    assert r.json()["message"] == "Value 'URGENT' is not valid for parameter messageConversationPriority. Valid values are: [NONE, LOW, MEDIUM, HIGH]"
+    assert (
+        r.json()["message"]
+        == "Value 'URGENT' is not valid for parameter messageConversationPriority. Valid values are: [NONE, LOW, MEDIUM, HIGH]"
+    )
 
 
 def test_priority_not_found_and_forbidden(as_user) -> None:  # type: ignore[no-untyped-def]
     """ref §1 priority: 404 RootNode; 403 "Not authorized to change priority in this conversation."."""
-    r = as_user("admin").post(f"{MC}/Abcdefghij1/priority", params={"messageConversationPriority": "LOW"})
-    assert r.status_code == 404 and r.json() == {"message": "No MessageConversation found for the given ID."}
-    r = as_user("ibrahim").post(f"{MC}/{seed.CONV_CHOLERA_ALERT.uid}/priority", params={"messageConversationPriority": "LOW"})
-    assert r.status_code == 403 and r.json()["message"] == "Not authorized to change priority in this conversation."
+    r = as_user("admin").post(
+        f"{MC}/Abcdefghij1/priority", params={"messageConversationPriority": "LOW"}
+    )
+    assert r.status_code == 404 and r.json() == {
+        "message": "No MessageConversation found for the given ID."
+    }
+    r = as_user("ibrahim").post(
+        f"{MC}/{seed.CONV_CHOLERA_ALERT.uid}/priority",
+        params={"messageConversationPriority": "LOW"},
+    )
+    assert (
+        r.status_code == 403
+        and r.json()["message"] == "Not authorized to change priority in this conversation."
+    )
 
 
 def test_status(as_user) -> None:  # type: ignore[no-untyped-def]
@@ -105,16 +132,25 @@ def test_status(as_user) -> None:  # type: ignore[no-untyped-def]
     uid = seed.CONV_TICKET_DHIS2_LOGIN.uid
     r = as_user("admin").post(f"{MC}/{uid}/status", params={"messageConversationStatus": "SOLVED"})
     assert r.json() == {"SOLVED": [uid]}
-    r = as_user("ibrahim").post(f"{MC}/{seed.CONV_CHOLERA_ALERT.uid}/status", params={"messageConversationStatus": "OPEN"})
-    assert r.status_code == 403 and r.json()["message"] == "Not authorized to change status in this conversation."
+    r = as_user("ibrahim").post(
+        f"{MC}/{seed.CONV_CHOLERA_ALERT.uid}/status", params={"messageConversationStatus": "OPEN"}
+    )
+    assert (
+        r.status_code == 403
+        and r.json()["message"] == "Not authorized to change status in this conversation."
+    )
 
 
 def test_assign_and_unassign(admin: httpx.Client) -> None:
     """ref §1 assign: "User <name> was assigned successfully"; unassign text."""
     uid = seed.CONV_TICKET_SOLVED.uid
     r = admin.post(f"{MC}/{uid}/assign", params={"userId": seed.FATMATA.uid})
-    assert r.status_code == 200 and r.json() == {"message": "User Fatmata Kamara was assigned successfully"}
-    assert admin.get(f"{MC}/{uid}", params={"fields": "assignee[id]"}).json() == {"assignee": {"id": seed.FATMATA.uid}}
+    assert r.status_code == 200 and r.json() == {
+        "message": "User Fatmata Kamara was assigned successfully"
+    }
+    assert admin.get(f"{MC}/{uid}", params={"fields": "assignee[id]"}).json() == {
+        "assignee": {"id": seed.FATMATA.uid}
+    }
     r = admin.delete(f"{MC}/{uid}/assign")
     assert r.json() == {"message": "Message is no longer assigned to user"}
     assert admin.get(f"{MC}/{uid}", params={"fields": "assignee"}).json() == {}
@@ -127,7 +163,9 @@ def test_assign_errors(admin: httpx.Client) -> None:
     assert r.status_code == 404 and r.json() == {"message": "Could not find user to assign"}
     r = admin.post(f"{MC}/{uid}/assign", params={"userId": seed.ISATU.uid})
     assert r.status_code == 409
-    assert r.json() == {"message": "User provided is not a member of the system's feedback recipient group"}
+    assert r.json() == {
+        "message": "User provided is not a member of the system's feedback recipient group"
+    }
 
 
 def test_hard_delete_superuser(admin: httpx.Client) -> None:
@@ -135,8 +173,20 @@ def test_hard_delete_superuser(admin: httpx.Client) -> None:
     uid = send(admin, [seed.FATMATA.uid])
     r = admin.delete(f"{MC}/{uid}")
     assert r.status_code == 200
-    assert r.json() == {"httpStatus": "OK", "httpStatusCode": 200, "status": "OK", "response": {"responseType": "ObjectReport", "uid": uid, "klass": "org.hisp.dhis.message.MessageConversation", "errorReports": []}}
-    assert admin.get(f"{MC}/{uid}").json() == {"message": f"No MessageConversation found with UID: {uid}"}
+    assert r.json() == {
+        "httpStatus": "OK",
+        "httpStatusCode": 200,
+        "status": "OK",
+        "response": {
+            "responseType": "ObjectReport",
+            "uid": uid,
+            "klass": "org.hisp.dhis.message.MessageConversation",
+            "errorReports": [],
+        },
+    }
+    assert admin.get(f"{MC}/{uid}").json() == {
+        "message": f"No MessageConversation found with UID: {uid}"
+    }
 
 
 def test_hard_delete_needs_authority(as_user) -> None:  # type: ignore[no-untyped-def]
@@ -150,9 +200,15 @@ def test_hard_delete_metadata_import_not_participant(as_user) -> None:  # type: 
     """ref §1 DELETE /{uid}: F_METADATA_IMPORT but no access -> 403; unknown -> 404."""
     aminata = as_user("aminata")
     r = aminata.delete(f"{MC}/{seed.CONV_STOCK_OUT.uid}")
-    assert r.status_code == 403 and r.json()["message"] == "Not authorized to delete this conversation."
+    assert (
+        r.status_code == 403
+        and r.json()["message"] == "Not authorized to delete this conversation."
+    )
     r = aminata.delete(f"{MC}/Abcdefghij1")
-    assert r.status_code == 404 and r.json()["message"] == "Message conversation does not exist: Abcdefghij1"
+    assert (
+        r.status_code == 404
+        and r.json()["message"] == "Message conversation does not exist: Abcdefghij1"
+    )
 
 
 def test_soft_delete_removes_only_for_user(as_user) -> None:  # type: ignore[no-untyped-def]
@@ -161,9 +217,13 @@ def test_soft_delete_removes_only_for_user(as_user) -> None:  # type: ignore[no-
     uid = send(admin, [seed.FATMATA.uid])
     r = fatmata.delete(f"{MC}/{uid}/{seed.FATMATA.uid}")
     assert r.status_code == 200 and r.json() == {"removed": [uid]}
-    mine = [c["id"] for c in fatmata.get(MC, params={"paging": "false"}).json()["messageConversations"]]
+    mine = [
+        c["id"] for c in fatmata.get(MC, params={"paging": "false"}).json()["messageConversations"]
+    ]
     assert uid not in mine
-    theirs = [c["id"] for c in admin.get(MC, params={"paging": "false"}).json()["messageConversations"]]
+    theirs = [
+        c["id"] for c in admin.get(MC, params={"paging": "false"}).json()["messageConversations"]
+    ]
     assert uid in theirs
     assert fatmata.delete(f"{MC}/{uid}/{seed.FATMATA.uid}").json() == {"removed": []}
 
@@ -174,9 +234,14 @@ def test_soft_delete_errors(as_user) -> None:  # type: ignore[no-untyped-def]
     r = fatmata.delete(f"{MC}/{seed.CONV_STOCK_OUT.uid}/Nouser00001")
     assert r.status_code == 404 and r.json() == {"message": "No user with uid: Nouser00001"}
     r = fatmata.delete(f"{MC}/Abcdefghij1/{seed.FATMATA.uid}")
-    assert r.status_code == 404 and r.json() == {"message": "No messageConversation with uid: Abcdefghij1"}
+    assert r.status_code == 404 and r.json() == {
+        "message": "No messageConversation with uid: Abcdefghij1"
+    }
     r = fatmata.delete(f"{MC}/{seed.CONV_STOCK_OUT.uid}/{seed.IBRAHIM.uid}")
-    assert r.status_code == 403 and r.json()["message"] == "Not authorized to remove assigned users to this conversation."
+    assert (
+        r.status_code == 403
+        and r.json()["message"] == "Not authorized to remove assigned users to this conversation."
+    )
 
 
 def test_bulk_soft_delete(as_user) -> None:  # type: ignore[no-untyped-def]
@@ -186,6 +251,8 @@ def test_bulk_soft_delete(as_user) -> None:  # type: ignore[no-untyped-def]
     r = as_user("fatmata").delete(MC, params=[("mc", a), ("mc", b), ("user", seed.FATMATA.uid)])
     assert r.json() == {"removed": [a]}
     r = admin.delete(MC, params=[("mc", "Abcdefghij1")])
-    assert r.status_code == 404 and r.json() == {"message": "No MessageConversations found for the given UIDs."}
+    assert r.status_code == 404 and r.json() == {
+        "message": "No MessageConversations found for the given UIDs."
+    }
     r = admin.delete(MC, params=[("mc", a), ("user", "Nouser00001")])
     assert r.status_code == 404 and r.json() == {"message": "User does not exist: Nouser00001"}

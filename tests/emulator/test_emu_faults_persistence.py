@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from emu_helpers import send, upload, uid_from_location
+from emu_helpers import send, uid_from_location, upload
 
 from dhis2w.emulator import EmulatorServer, banner, seed
 from dhis2w.emulator.embedded import demo_db_path
@@ -40,7 +40,9 @@ def test_drop_after_commit(emu: EmulatorHandle, admin: httpx.Client) -> None:
     """Faults: drop_after_commit commits the write, then closes without an answer."""
     emu.faults.drop_after_commit(1)
     with pytest.raises(httpx.TransportError):
-        admin.post(MC, json={"subject": "Dropped", "text": "T", "users": [{"id": seed.FATMATA.uid}]})
+        admin.post(
+            MC, json={"subject": "Dropped", "text": "T", "users": [{"id": seed.FATMATA.uid}]}
+        )
     assert admin.get(MC, params={"filter": "subject:eq:Dropped"}).json()["pager"]["total"] == 1
 
 
@@ -77,13 +79,23 @@ def test_fail_next_rejects_non_error_status(emu: EmulatorHandle) -> None:
 def test_persistence_across_restart(tmp_path: Path) -> None:
     """Storage: db=path keeps conversations and files across a restart; no reseed."""
     db = tmp_path / "emu.sqlite3"
-    with EmulatorServer(db=str(db)) as srv, httpx.Client(base_url=srv.url, auth=("admin", "district")) as c:
+    with (
+        EmulatorServer(db=str(db)) as srv,
+        httpx.Client(base_url=srv.url, auth=("admin", "district")) as c,
+    ):
         uid = send(c, [seed.FATMATA.uid], subject="Persist me")
         fr = upload(c, b"kept bytes", domain="DOCUMENT").json()["response"]["fileResource"]["id"]
         c.post(f"{MC}/read", json=[seed.CONV_IDSR_WEEKLY.uid])
-    with EmulatorServer(db=str(db)) as srv, httpx.Client(base_url=srv.url, auth=("admin", "district")) as c:
-        assert c.get(f"{MC}/{uid}", params={"fields": "subject"}).json() == {"subject": "Persist me"}
-        assert c.get(f"{MC}/{seed.CONV_IDSR_WEEKLY.uid}", params={"fields": "read"}).json() == {"read": True}
+    with (
+        EmulatorServer(db=str(db)) as srv,
+        httpx.Client(base_url=srv.url, auth=("admin", "district")) as c,
+    ):
+        assert c.get(f"{MC}/{uid}", params={"fields": "subject"}).json() == {
+            "subject": "Persist me"
+        }
+        assert c.get(f"{MC}/{seed.CONV_IDSR_WEEKLY.uid}", params={"fields": "read"}).json() == {
+            "read": True
+        }
         assert c.get(f"/api/fileResources/{fr}").json()["contentLength"] == len(b"kept bytes")
         total = c.get(MC).json()["pager"]["total"]
         assert total == 1 + sum(1 for cv in seed.CONVERSATIONS if seed.ADMIN.uid in cv.participants)
@@ -101,9 +113,17 @@ def test_two_servers_share_a_file(tmp_path: Path) -> None:
 
 def test_concurrent_creates_all_land(emu: EmulatorHandle) -> None:
     """Concurrency: 200 concurrent creates over several connections all land exactly once."""
+
     def create(i: int) -> str:
         with httpx.Client(base_url=emu.url, auth=("admin", "district")) as c:
-            r = c.post(MC, json={"subject": f"Concurrent {i}", "text": "x", "users": [{"id": seed.FATMATA.uid}]})
+            r = c.post(
+                MC,
+                json={
+                    "subject": f"Concurrent {i}",
+                    "text": "x",
+                    "users": [{"id": seed.FATMATA.uid}],
+                },
+            )
             assert r.status_code == 201
             return uid_from_location(r)
 
@@ -111,14 +131,18 @@ def test_concurrent_creates_all_land(emu: EmulatorHandle) -> None:
         uids = list(pool.map(create, range(200)))
     assert len(set(uids)) == 200
     with httpx.Client(base_url=emu.url, auth=("fatmata", seed.FATMATA.password)) as c:
-        total = c.get(MC, params={"filter": "subject:like:Concurrent", "pageSize": 1}).json()["pager"]["total"]
+        total = c.get(MC, params={"filter": "subject:like:Concurrent", "pageSize": 1}).json()[
+            "pager"
+        ]["total"]
     assert total == 200
 
 
 def test_bulk_create_and_paging(emu: EmulatorHandle, admin: httpx.Client) -> None:
     """Bulk seeding helper: 1,200 conversations page correctly with list fields."""
     emu.bulk_create_conversations(1200, recipients=[seed.FATMATA.uid])
-    page = admin.get(MC, params={"pageSize": 1000, "fields": "id,subject,read,lastSender[id,displayName]"}).json()
+    page = admin.get(
+        MC, params={"pageSize": 1000, "fields": "id,subject,read,lastSender[id,displayName]"}
+    ).json()
     assert page["pager"]["total"] == 1200 + 8 and len(page["messageConversations"]) == 1000
     assert page["pager"]["pageCount"] == 2
 
@@ -126,7 +150,9 @@ def test_bulk_create_and_paging(emu: EmulatorHandle, admin: httpx.Client) -> Non
 def test_streamed_large_upload_and_download(emu: EmulatorHandle, admin: httpx.Client) -> None:
     """Files: a multi-megabyte upload streams in and downloads byte-identical."""
     data = os.urandom(3 * 1024 * 1024)
-    fr = upload(admin, data, name="big.dat", content_type="application/octet-stream").json()["response"]["fileResource"]
+    fr = upload(admin, data, name="big.dat", content_type="application/octet-stream").json()[
+        "response"
+    ]["fileResource"]
     assert fr["contentLength"] == len(data)
     uid = send(admin, [seed.FATMATA.uid], attachments=[{"id": fr["id"]}])
     msg = admin.get(f"{MC}/{uid}", params={"fields": "messages[id]"}).json()["messages"][0]["id"]
@@ -137,13 +163,16 @@ def test_streamed_large_upload_and_download(emu: EmulatorHandle, admin: httpx.Cl
 
 def test_chunked_request_body(admin: httpx.Client) -> None:
     """HTTP: a chunked (streamed) request body is accepted for replies."""
+
     def gen():  # type: ignore[no-untyped-def]
         yield b"part one, "
         yield b"part two"
 
     r = admin.post(f"{MC}/{seed.CONV_STOCK_OUT.uid}", content=gen())
     assert r.status_code == 201
-    texts = admin.get(f"{MC}/{seed.CONV_STOCK_OUT.uid}", params={"fields": "messages[text]"}).json()["messages"]
+    texts = admin.get(
+        f"{MC}/{seed.CONV_STOCK_OUT.uid}", params={"fields": "messages[text]"}
+    ).json()["messages"]
     assert texts[-1]["text"] == "part one, part two"
 
 

@@ -1,3 +1,4 @@
+# ruff: noqa: E501
 """File resources, attachment downloads and documents (reference §1 attachments, §3)."""
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def test_upload_202_pending(admin: httpx.Client) -> None:
     fr = body["response"]["fileResource"]
     assert fr["storageStatus"] == "PENDING" and fr["assigned"] is False
     assert fr["name"] == "week.txt" and fr["contentLength"] == len(data)
-    assert fr["contentMd5"] == hashlib.md5(data).hexdigest()  # noqa: S324
+    assert fr["contentMd5"] == hashlib.md5(data).hexdigest()
     assert fr["domain"] == "MESSAGE_ATTACHMENT" and fr["contentType"] == "text/plain"
 
 
@@ -51,7 +52,11 @@ def test_upload_default_domain(admin: httpx.Client) -> None:
 
 def test_upload_domain_as_query_param(admin: httpx.Client) -> None:
     """ref §3/§1: ?domain=MESSAGE_ATTACHMENT as the messaging app sends it."""
-    r = admin.post("/api/fileResources", params={"domain": "MESSAGE_ATTACHMENT"}, files={"file": ("a.txt", b"x", "text/plain")})
+    r = admin.post(
+        "/api/fileResources",
+        params={"domain": "MESSAGE_ATTACHMENT"},
+        files={"file": ("a.txt", b"x", "text/plain")},
+    )
     assert r.json()["response"]["fileResource"]["domain"] == "MESSAGE_ATTACHMENT"
 
 
@@ -88,17 +93,23 @@ def test_upload_duplicate_uid_409(admin: httpx.Client) -> None:
     """ref §3: duplicate uid -> 409 "FileResource already exists: `X`" E1119."""
     assert upload(admin, uid="MyFileUid01").status_code == 202
     r = upload(admin, uid="MyFileUid01")
-    assert r.status_code == 409 and r.json() == wm(409, "FileResource already exists: `MyFileUid01`", "E1119")
+    assert r.status_code == 409 and r.json() == wm(
+        409, "FileResource already exists: `MyFileUid01`", "E1119"
+    )
 
 
 def test_upload_missing_name_untitled_and_bad_type(admin: httpx.Client) -> None:
     """ref §3: no filename -> "untitled"; invalid content type -> application/octet-stream."""
     boundary = "XyZ"
     body = (
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\"\r\n"
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename=""\r\n'
         f"Content-Type: not a type\r\n\r\nabc\r\n--{boundary}--\r\n"
     ).encode()
-    r = admin.post("/api/fileResources", content=body, headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    r = admin.post(
+        "/api/fileResources",
+        content=body,
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
     fr = r.json()["response"]["fileResource"]
     assert fr["name"] == "untitled" and fr["contentType"] == "application/octet-stream"
 
@@ -106,7 +117,9 @@ def test_upload_missing_name_untitled_and_bad_type(admin: httpx.Client) -> None:
 def test_get_file_resource_404(admin: httpx.Client) -> None:
     """ref §3: unknown uid -> 404 "FileResource with id X could not be found." E1005."""
     r = admin.get("/api/fileResources/Nofile00001")
-    assert r.status_code == 404 and r.json() == wm(404, "FileResource with id Nofile00001 could not be found.", "E1005")
+    assert r.status_code == 404 and r.json() == wm(
+        404, "FileResource with id Nofile00001 could not be found.", "E1005"
+    )
 
 
 def test_file_data_message_attachment(as_user) -> None:  # type: ignore[no-untyped-def]
@@ -121,7 +134,10 @@ def test_file_data_data_value_403(admin: httpx.Client) -> None:
     _wait_stored(admin, uid)
     r = admin.get(f"/api/fileResources/{uid}/data")
     assert r.status_code == 403
-    assert r.json()["message"] == f"You don't have access to fileResource '{uid}' or this fileResource is not available from this endpoint"
+    assert (
+        r.json()["message"]
+        == f"You don't have access to fileResource '{uid}' or this fileResource is not available from this endpoint"
+    )
 
 
 def test_attachment_download_headers(admin: httpx.Client) -> None:
@@ -141,13 +157,24 @@ def test_attachment_download_errors(as_user) -> None:  # type: ignore[no-untyped
     """ref §1 attachment download: the 404/403/409 texts, including the 'C" typo."""
     admin = as_user("admin")
     r = admin.get(f"{MC}/Abcdefghij1/MsStock0001/attachments/FrStockCsv1")
-    assert r.status_code == 404 and r.json()["message"] == "No message conversation with uid 'Abcdefghij1'"
+    assert (
+        r.status_code == 404
+        and r.json()["message"] == "No message conversation with uid 'Abcdefghij1'"
+    )
     r = admin.get(f"{MC}/{seed.CONV_STOCK_OUT.uid}/Nomsg000001/attachments/FrStockCsv1")
     assert r.status_code == 404
-    assert r.json()["message"] == f"No message with uid 'Nomsg000001' in messageConversation '{seed.CONV_STOCK_OUT.uid}"
+    assert (
+        r.json()["message"]
+        == f"No message with uid 'Nomsg000001' in messageConversation '{seed.CONV_STOCK_OUT.uid}"
+    )
     r = admin.get(f"{MC}/{seed.CONV_STOCK_OUT.uid}/MsStock0002/attachments/FrStockCsv1")
-    assert r.status_code == 404 and r.json()["message"] == "No messageattachment found with id 'FrStockCsv1'"
-    r = as_user("ibrahim").get(f"{MC}/{seed.CONV_CHOLERA_ALERT.uid}/MsChol00001/attachments/FrStockCsv1")
+    assert (
+        r.status_code == 404
+        and r.json()["message"] == "No messageattachment found with id 'FrStockCsv1'"
+    )
+    r = as_user("ibrahim").get(
+        f"{MC}/{seed.CONV_CHOLERA_ALERT.uid}/MsChol00001/attachments/FrStockCsv1"
+    )
     assert r.status_code == 403
 
 
@@ -156,7 +183,9 @@ def test_attachment_internal_message_409(as_user) -> None:  # type: ignore[no-un
     mohamed = as_user("mohamed")
     fr = upload(mohamed).json()["response"]["fileResource"]["id"]
     uid = seed.CONV_TICKET_DHIS2_LOGIN.uid
-    mohamed.post(f"{MC}/{uid}", params={"internal": "true", "attachments": fr}, content=b"log attached")
+    mohamed.post(
+        f"{MC}/{uid}", params={"internal": "true", "attachments": fr}, content=b"log attached"
+    )
     msgs = mohamed.get(f"{MC}/{uid}", params={"fields": "messages[id,internal]"}).json()["messages"]
     internal_id = [m["id"] for m in msgs if m["internal"]][-1]
     assert mohamed.get(f"{MC}/{uid}/{internal_id}/attachments/{fr}").status_code == 200
@@ -168,7 +197,9 @@ def test_send_with_uploaded_attachment_roundtrip(as_user) -> None:  # type: igno
     """ref §1/§3: upload, send with {id}, the recipient downloads the same bytes."""
     admin = as_user("admin")
     data = bytes(range(256)) * 100
-    fr = upload(admin, data, name="blob.dat", content_type="application/octet-stream").json()["response"]["fileResource"]["id"]
+    fr = upload(admin, data, name="blob.dat", content_type="application/octet-stream").json()[
+        "response"
+    ]["fileResource"]["id"]
     uid = send(admin, [seed.FATMATA.uid], attachments=[{"id": fr}])
     fat = as_user("fatmata")
     msg = fat.get(f"{MC}/{uid}", params={"fields": "messages[id]"}).json()["messages"][0]["id"]
@@ -191,7 +222,9 @@ def test_document_external_redirect(admin: httpx.Client) -> None:
 
 def test_document_file_backed_create_data_delete(admin: httpx.Client) -> None:
     """Documents: create from a DOCUMENT fileResource (201 + Location), /data bytes, delete."""
-    fr = upload(admin, b"minutes", name="minutes.txt", domain="DOCUMENT").json()["response"]["fileResource"]["id"]
+    fr = upload(admin, b"minutes", name="minutes.txt", domain="DOCUMENT").json()["response"][
+        "fileResource"
+    ]["id"]
     _wait_stored(admin, fr)
     r = admin.post("/api/documents", json={"name": "Minutes", "url": fr, "external": False})
     assert r.status_code == 201 and "/api/documents/" in r.headers["Location"]
@@ -204,6 +237,12 @@ def test_document_file_backed_create_data_delete(admin: httpx.Client) -> None:
 
 def test_document_external_create(admin: httpx.Client) -> None:
     """Documents: external=true takes any URL."""
-    r = admin.post("/api/documents", json={"name": "Guide", "url": "https://example.org/g.pdf", "external": True})
+    r = admin.post(
+        "/api/documents",
+        json={"name": "Guide", "url": "https://example.org/g.pdf", "external": True},
+    )
     assert r.status_code == 201
-    assert admin.get(r.headers["Location"].split("/api", 1)[1].join(["/api", ""])).json()["name"] == "Guide"
+    assert (
+        admin.get(r.headers["Location"].split("/api", 1)[1].join(["/api", ""])).json()["name"]
+        == "Guide"
+    )

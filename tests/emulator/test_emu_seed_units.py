@@ -18,8 +18,14 @@ UID = re.compile(r"^[a-zA-Z][a-zA-Z0-9]{10}$")
 
 def test_seed_uids_are_dhis2_style() -> None:
     """Seed: every UID is 11 chars [a-zA-Z][a-zA-Z0-9]{10} and unique."""
-    uids = [u.uid for u in seed.USERS] + [g.uid for g in seed.USER_GROUPS] + [o.uid for o in seed.ORG_UNITS]
-    uids += [c.uid for c in seed.CONVERSATIONS] + [m.uid for c in seed.CONVERSATIONS for m in c.messages]
+    uids = (
+        [u.uid for u in seed.USERS]
+        + [g.uid for g in seed.USER_GROUPS]
+        + [o.uid for o in seed.ORG_UNITS]
+    )
+    uids += [c.uid for c in seed.CONVERSATIONS] + [
+        m.uid for c in seed.CONVERSATIONS for m in c.messages
+    ]
     uids += [f.uid for f in seed.FILE_RESOURCES] + [d.uid for d in seed.DOCUMENTS]
     assert all(UID.match(u) for u in uids)
     assert len(uids) == len(set(uids))
@@ -47,8 +53,8 @@ def test_parse_fields_nested() -> None:
 def test_multipart_parser_streams_to_disk(tmp_path: Path) -> None:
     """multipart: file parts go to disk with size and md5; fields stay in memory."""
     body = (
-        b"--b\r\nContent-Disposition: form-data; name=\"domain\"\r\n\r\nDOCUMENT\r\n"
-        b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n"
+        b'--b\r\nContent-Disposition: form-data; name="domain"\r\n\r\nDOCUMENT\r\n'
+        b'--b\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n'
         b"Content-Type: text/plain\r\n\r\nhello\r\n--c\r\n--b--\r\n"
     )
     counter = iter(range(10))
@@ -64,7 +70,9 @@ def test_app_is_sans_http() -> None:
     try:
         app = App(store)
         auth = "Basic YWRtaW46ZGlzdHJpY3Q="  # admin:district
-        resp = app.handle(Request.build("GET", "/api/me?fields=id", {"Authorization": auth, "Host": "x"}))
+        resp = app.handle(
+            Request.build("GET", "/api/me?fields=id", {"Authorization": auth, "Host": "x"})
+        )
         assert resp.status == 200 and resp.body == b'{"id":"M5zQapPyTZI"}'
     finally:
         store.close()
