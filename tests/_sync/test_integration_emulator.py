@@ -203,3 +203,23 @@ def test_demo_profile(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         assert me.username == "admin"
         page = client.messaging.list_conversations()
         assert page.pager is not None and page.pager.total > 0
+
+
+def test_dropped_send_is_outcome_unknown(dhis2_emulator: EmulatorHandle) -> None:
+    from dhis2w import SendOutcomeUnknownError
+
+    fatmata = dhis2_emulator.user("fatmata").uid
+    with as_user(dhis2_emulator, "admin") as admin:
+        dhis2_emulator.faults.drop_after_commit(1)
+        with pytest.raises(SendOutcomeUnknownError):
+            admin.messaging.send(subject="Maybe sent", text="t", users=[fatmata])
+        # the write was committed: it is in the inbox, exactly once (never retried)
+        page = admin.messaging.list_conversations(filter="subject:eq:Maybe sent")
+        assert len(page.conversations) == 1
+
+
+def test_truncated_get_is_retried(dhis2_emulator: EmulatorHandle, dhis2_client: Client) -> None:
+    dhis2_emulator.faults.truncate_next(1)
+    dhis2_client.backoff_base = 0.0
+    page = dhis2_client.messaging.list_conversations()
+    assert page.pager is not None and page.pager.total == len(page.conversations) > 0
