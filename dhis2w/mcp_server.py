@@ -102,15 +102,16 @@ Uid = Annotated[
         min_length=1,
     ),
 ]
+# A list parameter also takes a single string: agents often send one value bare.
+_OneOrMore = Annotated[list[str], Field(min_length=1)] | Annotated[str, Field(min_length=1)]
+_Several = list[str] | str | None
+
 Uids = Annotated[
-    list[str],
-    Field(
-        description="One or more message conversation UIDs.",
-        min_length=1,
-    ),
+    _OneOrMore,
+    Field(description="One or more message conversation UIDs (a list, or one UID)."),
 ]
 Users = Annotated[
-    list[str] | None,
+    _Several,
     Field(
         description=(
             "Users, each a UID, a username (e.g. 'admin') or a display name (e.g. 'John "
@@ -119,7 +120,7 @@ Users = Annotated[
     ),
 ]
 UserGroups = Annotated[
-    list[str] | None,
+    _Several,
     Field(
         description=(
             "User groups, each a UID or the exact group name; every member becomes a recipient."
@@ -127,7 +128,7 @@ UserGroups = Annotated[
     ),
 ]
 OrgUnits = Annotated[
-    list[str] | None,
+    _Several,
     Field(
         description=(
             "Organisation units, each a UID, a code or the exact name; every user of the "
@@ -136,7 +137,7 @@ OrgUnits = Annotated[
     ),
 ]
 Attachments = Annotated[
-    list[str] | None,
+    _Several,
     Field(
         description=(
             "File resource UIDs to attach, each uploaded beforehand with files_resource_upload "
@@ -377,6 +378,12 @@ WRITE_TOOLS: frozenset[str] = frozenset(spec.name for spec in _SPECS if spec.wri
 """The tools that change state: hidden and refused in read-only mode."""
 
 
+def _as_list(values: list[str] | str | None) -> list[str]:
+    if values is None:
+        return []
+    return [values] if isinstance(values, str) else list(values)
+
+
 async def _one_user(client: AsyncClient, user: str) -> str:
     return (await client.directory.resolve_users([user]))[0]
 
@@ -408,7 +415,7 @@ class _Tools:
     async def messaging_list(
         self,
         filter: Annotated[
-            list[str] | None,
+            _Several,
             Field(
                 description=(
                     "DHIS2 object filters 'property:operator:value', combined with AND. "
@@ -471,7 +478,7 @@ class _Tools:
         async def action(client: AsyncClient) -> dict[str, Any]:
             assignee_uid = await _one_user(client, assignee) if assignee else None
             result = await client.messaging.list_conversations(
-                filter=filter,
+                filter=_as_list(filter) or None,
                 query=query,
                 message_type=message_type,
                 status=status,
@@ -524,16 +531,18 @@ class _Tools:
         """
 
         async def action(client: AsyncClient) -> dict[str, Any]:
-            user_uids = await client.directory.resolve_users(users or [])
-            group_uids = await client.directory.resolve_user_groups(user_groups or [])
-            unit_uids = await client.directory.resolve_organisation_units(organisation_units or [])
+            user_uids = await client.directory.resolve_users(_as_list(users))
+            group_uids = await client.directory.resolve_user_groups(_as_list(user_groups))
+            unit_uids = await client.directory.resolve_organisation_units(
+                _as_list(organisation_units)
+            )
             sent = await client.messaging.send(
                 subject=subject,
                 text=text,
                 users=user_uids,
                 user_groups=group_uids,
                 organisation_units=unit_uids,
-                attachments=attachments or (),
+                attachments=_as_list(attachments),
             )
             return _conversation_thread(sent)
 
@@ -562,7 +571,7 @@ class _Tools:
 
         async def action(client: AsyncClient) -> dict[str, Any]:
             updated = await client.messaging.reply(
-                uid, text=text, internal=internal, attachments=attachments or ()
+                uid, text=text, internal=internal, attachments=_as_list(attachments)
             )
             return _conversation_thread(updated)
 
@@ -575,7 +584,7 @@ class _Tools:
         """
 
         async def action(client: AsyncClient) -> dict[str, Any]:
-            return {"markedRead": list(await client.messaging.mark_read(uids))}
+            return {"markedRead": list(await client.messaging.mark_read(_as_list(uids)))}
 
         return await self._run("messaging_mark_read", profile, action)
 
@@ -588,7 +597,7 @@ class _Tools:
         """
 
         async def action(client: AsyncClient) -> dict[str, Any]:
-            return {"markedUnread": list(await client.messaging.mark_unread(uids))}
+            return {"markedUnread": list(await client.messaging.mark_unread(_as_list(uids)))}
 
         return await self._run("messaging_mark_unread", profile, action)
 
@@ -600,7 +609,7 @@ class _Tools:
         """
 
         async def action(client: AsyncClient) -> dict[str, Any]:
-            return {"removed": list(await client.messaging.delete_conversation(uids))}
+            return {"removed": list(await client.messaging.delete_conversation(_as_list(uids)))}
 
         return await self._run("messaging_delete", profile, action)
 
@@ -707,9 +716,9 @@ class _Tools:
 
         async def action(client: AsyncClient) -> dict[str, Any]:
             if follow_up:
-                done = await client.messaging.follow_up(uids)
+                done = await client.messaging.follow_up(_as_list(uids))
             else:
-                done = await client.messaging.unfollow_up(uids)
+                done = await client.messaging.unfollow_up(_as_list(uids))
             return {"followUp": follow_up, "uids": list(done)}
 
         return await self._run("messaging_follow_up", profile, action)
@@ -730,9 +739,11 @@ class _Tools:
         """
 
         async def action(client: AsyncClient) -> dict[str, Any]:
-            user_uids = await client.directory.resolve_users(users or [])
-            group_uids = await client.directory.resolve_user_groups(user_groups or [])
-            unit_uids = await client.directory.resolve_organisation_units(organisation_units or [])
+            user_uids = await client.directory.resolve_users(_as_list(users))
+            group_uids = await client.directory.resolve_user_groups(_as_list(user_groups))
+            unit_uids = await client.directory.resolve_organisation_units(
+                _as_list(organisation_units)
+            )
             await client.messaging.add_recipients(
                 uid, users=user_uids, user_groups=group_uids, organisation_units=unit_uids
             )

@@ -253,6 +253,17 @@ async def test_mark_read_unknown_is_not_found(mcp_session: Any) -> None:
 async def test_mark_read_needs_uids(mcp_session: Any) -> None:
     async with mcp_session() as s:
         await s.fails("messaging_mark_read", "invalid_input", uids=[])
+        await s.fails("messaging_mark_read", "invalid_input", uids="")
+
+
+async def test_single_values_for_list_parameters(mcp_session: Any) -> None:
+    uid = seed.CONV_IDSR_WEEKLY.uid
+    async with mcp_session("admin") as s:
+        assert (await s.ok("messaging_mark_read", uids=uid)) == {"markedRead": [uid]}
+        unread = await s.ok("messaging_list", filter="read:eq:false", page_size=100)
+        assert uid not in {c["id"] for c in unread["conversations"]}
+        sent = await s.ok("messaging_send", subject="one", text="single", users="fatmata")
+        assert sent["messages"][0]["text"] == "single"
 
 
 async def test_follow_up_and_unfollow(mcp_session: Any) -> None:
