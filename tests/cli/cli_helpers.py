@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from click.testing import Result
+from click.testing import CliRunner, Result
+from dhis2w_cli.main import cli
+from dhis2w_cli.state import AppState
 
 UID_RE = re.compile(r"^[A-Za-z][A-Za-z0-9]{10}$")
 ANSI_RE = re.compile(r"\x1b\[[0-9;]*m")
@@ -27,3 +31,49 @@ def single_error_line(result: Result) -> str:
 
 def ids(rows: Sequence[dict[str, Any]]) -> list[str]:
     return [r["id"] for r in rows]
+
+
+@dataclass
+class Dhis2Runner:
+    """Runs ``dhis2w`` in-process with a profile in the environment (as a user's shell)."""
+
+    env: dict[str, str | None] = field(default_factory=dict)
+    runner: CliRunner = field(default_factory=CliRunner)
+
+    def __call__(
+        self,
+        *args: str,
+        input: str | bytes | None = None,
+        code: int | None = 0,
+        env: dict[str, str | None] | None = None,
+    ) -> Result:
+        result = self.runner.invoke(
+            cli,
+            list(args),
+            input=input,
+            env={**self.env, **(env or {})},
+            obj=AppState(),
+            catch_exceptions=True,
+        )
+        if code is not None and result.exit_code != code:
+            detail = (
+                f"dhis2w {' '.join(args)} exited {result.exit_code}, expected {code}\n"
+                f"stdout: {result.stdout}\nstderr: {result.stderr}"
+            )
+            if result.exc_info and not isinstance(result.exception, SystemExit):
+                import traceback
+
+                detail += "".join(traceback.format_exception(*result.exc_info))
+            raise AssertionError(detail)
+        return result
+
+    def json(self, *args: str, **kw: Any) -> Any:
+        """Run with ``--json`` and parse stdout, which must hold nothing but JSON."""
+        result = self("--json", *args, **kw)
+        return json.loads(result.stdout)
+
+    def as_user(self, username: str, password: str) -> Dhis2Runner:
+        return Dhis2Runner(
+            env={**self.env, "DHIS2_USERNAME": username, "DHIS2_PASSWORD": password},
+            runner=self.runner,
+        )

@@ -3,15 +3,11 @@ emulator, so every test drives ``dhis2w`` exactly as a person would, through Cli
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
-from dhis2w_cli.main import cli
-from dhis2w_cli.state import AppState
+from cli_helpers import Dhis2Runner
 
 _ENV_VARS = (
     "DHIS2_PROFILE",
@@ -38,52 +34,6 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.setenv("COLUMNS", "140")
     return work
-
-
-@dataclass
-class Dhis2Runner:
-    """Runs ``dhis2w`` in-process with a profile in the environment (as a user's shell)."""
-
-    env: dict[str, str | None] = field(default_factory=dict)
-    runner: CliRunner = field(default_factory=CliRunner)
-
-    def __call__(
-        self,
-        *args: str,
-        input: str | bytes | None = None,
-        code: int | None = 0,
-        env: dict[str, str | None] | None = None,
-    ) -> Result:
-        result = self.runner.invoke(
-            cli,
-            list(args),
-            input=input,
-            env={**self.env, **(env or {})},
-            obj=AppState(),
-            catch_exceptions=True,
-        )
-        if code is not None and result.exit_code != code:
-            detail = (
-                f"dhis2w {' '.join(args)} exited {result.exit_code}, expected {code}\n"
-                f"stdout: {result.stdout}\nstderr: {result.stderr}"
-            )
-            if result.exc_info and not isinstance(result.exception, SystemExit):
-                import traceback
-
-                detail += "".join(traceback.format_exception(*result.exc_info))
-            raise AssertionError(detail)
-        return result
-
-    def json(self, *args: str, **kw: Any) -> Any:
-        """Run with ``--json`` and parse stdout, which must hold nothing but JSON."""
-        result = self("--json", *args, **kw)
-        return json.loads(result.stdout)
-
-    def as_user(self, username: str, password: str) -> Dhis2Runner:
-        return Dhis2Runner(
-            env={**self.env, "DHIS2_USERNAME": username, "DHIS2_PASSWORD": password},
-            runner=self.runner,
-        )
 
 
 @pytest.fixture

@@ -6,8 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from cli_helpers import single_error_line
-from conftest import Dhis2Runner
+from cli_helpers import Dhis2Runner, single_error_line
 
 from dhis2w.emulator import seed as S
 

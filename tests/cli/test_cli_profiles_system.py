@@ -8,7 +8,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from conftest import Dhis2Runner
+from cli_helpers import Dhis2Runner
 
 from dhis2w.emulator import seed as S
 

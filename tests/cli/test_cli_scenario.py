@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cli_helpers import UID_RE, lines
-from conftest import Dhis2Runner
+from cli_helpers import UID_RE, Dhis2Runner, lines
 
 from dhis2w.emulator import seed as S
 

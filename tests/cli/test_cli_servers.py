@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import Dhis2Runner
+from cli_helpers import Dhis2Runner
 
 
 def test_mcp_serve_passes_profile_and_read_only(monkeypatch: pytest.MonkeyPatch) -> None:
