@@ -176,6 +176,8 @@ def _ok(result: dict[str, Any]) -> CallToolResult:
 
 def _failure(kind: str, message: str, **details: Any) -> CallToolResult:
     error: dict[str, Any] = {"kind": kind, "message": message}
+    if kind in _HINTS:
+        error["hint"] = _HINTS[kind]
     error.update({key: value for key, value in details.items() if value is not None})
     return CallToolResult(
         content=[TextContent(type="text", text=f"{kind}: {message}")],
@@ -203,7 +205,19 @@ _ERROR_KINDS: tuple[tuple[type[BaseException], str], ...] = (
 )
 
 
+_HINTS = {
+    "send_outcome_unknown": (
+        "the request reached DHIS2 but the answer was lost: it may or may not have happened; "
+        "check (e.g. with messaging_list) before trying again"
+    ),
+    "authentication": "the profile's credentials were refused; check the profile",
+    "read_only": "this server was started read-only; ask the user to start it without it",
+}
+
+
 def _error_kind(exc: BaseException) -> str | None:
+    if isinstance(exc, ApiError) and exc.status_code == 400:
+        return "invalid_input"  # DHIS2 rejected the request itself (bad parameter, body)
     for cls, kind in _ERROR_KINDS:
         if isinstance(exc, cls):
             return kind

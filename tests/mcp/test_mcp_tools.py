@@ -510,3 +510,17 @@ async def test_server_errors_are_reported(dhis2_emulator: Any, mcp_session: Any)
             "messaging_reply", "server_error", uid=seed.CONV_STOCK_OUT.uid, text="hello"
         )
     assert error["status_code"] == 500
+
+
+async def test_lost_answer_to_a_send_is_send_outcome_unknown(
+    dhis2_emulator: Any, mcp_session: Any
+) -> None:
+    async with mcp_session() as s:
+        dhis2_emulator.faults.drop_after_commit(1)
+        error = await s.fails(
+            "messaging_send", "send_outcome_unknown", subject="lost", text="t", users="fatmata"
+        )
+        assert "before trying again" in error["hint"]
+        # It did happen: the agent is told to check, and checking finds it.
+        found = await s.ok("messaging_list", query="lost")
+    assert len(found["conversations"]) == 1
