@@ -41,6 +41,7 @@ from mcp.types import CallToolResult, InputRequiredResult, TextContent, ToolAnno
 from mcp.types import Tool as MCPTool
 from pydantic import Field, ValidationError
 
+from . import __version__
 from ._async.client import AsyncClient
 from .enums import FileResourceDomain, MessageType, Priority, Status
 from .errors import (
@@ -893,7 +894,7 @@ def build_server(
         title="DHIS2 messaging",
         instructions=_SERVER_INSTRUCTIONS
         + (" This server is read-only: tools that change state are disabled." if read_only else ""),
-        version=_version(),
+        version=__version__,
         lifespan=lifespan,
     )
     tools = _Tools(clients, read_only=read_only)
@@ -906,15 +907,6 @@ def build_server(
             annotations=spec.annotations,
         )
     return server
-
-
-def _version() -> str:
-    try:
-        from importlib.metadata import version
-
-        return version("dhis2w")
-    except Exception:  # not installed (running from a source tree)
-        return "0"
 
 
 def serve_stdio(profile_name: str | None = None, read_only: bool | None = False) -> None:
