@@ -43,6 +43,11 @@ def sleep(seconds: float) -> None:
 
 
 # --- background work (prefetching) -------------------------------------------------------------
+#: Pages fetched ahead of the caller (and sync worker threads). Enough to hide a WAN round trip
+#: behind a few pages of decoding; small enough that memory stays flat (window x page size).
+PREFETCH_WINDOW = 8
+
+
 class _Outcome(Generic[T]):
     __slots__ = ("error", "value")
 
@@ -131,9 +136,9 @@ class PendingResult(Generic[T]):
 
 
 class BackgroundRunner:
-    """One worker thread doing the next fetch while the caller consumes the current page.
+    """Worker threads doing the next fetches while the caller consumes the current page.
 
-    httpx.Client is thread-safe, so the worker shares the client's connection pool.
+    httpx.Client is thread-safe, so the workers share the client's connection pool.
     """
 
     def __init__(self) -> None:
@@ -157,7 +162,9 @@ class BackgroundRunner:
 
     def submit(self, fn: Callable[[A], T], arg: A) -> PendingResult[T]:
         if self._executor is None:
-            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dhis2w-prefetch")
+            self._executor = ThreadPoolExecutor(
+                max_workers=PREFETCH_WINDOW, thread_name_prefix="dhis2w-prefetch"
+            )
         return PendingResult(self._executor.submit(fn, arg))
 
 

@@ -1,21 +1,26 @@
-"""Streaming every page of a DHIS2 list, one page ahead of the caller.
+"""Streaming every page of a DHIS2 list, a bounded window of pages ahead of the caller.
 
-The next page is fetched in the background (the client's task group here; a worker thread in
-the generated sync twin) while the caller consumes the current one. The pager's ``pageCount``
-decides when to stop (not ``nextPage``, an absolute URL that may point at another host behind
-a proxy); items are de-duplicated by id, because offset paging over a changing inbox can show
-an item twice when new messages arrive between pages (BUGS.md).
+Once the first page tells how many pages there are, up to ``window`` further pages are fetched
+concurrently in the background (the client's task group here; worker threads in the generated
+sync twin) while the caller consumes the current one, and they are handed out strictly in
+page order. Fetching several pages at once is what hides network latency: one page ahead only
+overlaps a single round trip with the caller's work. Memory stays bounded by ``window`` pages
+however long the list is. The pager's ``pageCount`` decides when to stop (not ``nextPage``, an
+absolute URL that may point at another host behind a proxy); items are de-duplicated by id,
+because offset paging over a changing inbox can show an item twice when new messages arrive
+between pages (BUGS.md).
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Protocol, TypeVar
 
 from .. import models
-from .._backend import AsyncBackgroundRunner, AsyncPendingResult
+from .._backend import PREFETCH_WINDOW, AsyncBackgroundRunner, AsyncPendingResult
 
-__all__ = ["AsyncPageSource", "iterate_pages"]
+__all__ = ["PREFETCH_WINDOW", "AsyncPageSource", "iterate_pages"]
 
 ItemT = TypeVar("ItemT")
 ItemT_co = TypeVar("ItemT_co", covariant=True)
@@ -33,27 +38,44 @@ async def iterate_pages(
     *,
     key: Callable[[ItemT], str],
     limit: int | None = None,
+    window: int = PREFETCH_WINDOW,
 ) -> AsyncIterator[ItemT]:
-    """Yield every item of every page once, prefetching the next page, up to ``limit``."""
+    """Yield every item of every page once, ``window`` pages in flight, up to ``limit``."""
     if limit is not None and limit <= 0:
         return
     seen: set[str] = set()
     yielded = 0
-    page = 1
-    pending: AsyncPendingResult[tuple[Sequence[ItemT], models.Pager | None]] | None
-    pending = runner.submit(fetch, page)
-    while pending is not None:
-        items, pager = await pending.result()
+    page = 0
+    next_page = 2
+    in_flight: deque[AsyncPendingResult[tuple[Sequence[ItemT], models.Pager | None]]]
+    in_flight = deque([runner.submit(fetch, 1)])
+    while in_flight:
+        items, pager = await in_flight.popleft().result()
+        page += 1
+        if not items:
+            return
         fresh = [item for item in items if key(item) not in seen]
-        page_count = pager.page_count if pager is not None else page
-        still_wanted = limit is None or limit - yielded > len(fresh)
-        pending = None
-        if items and page < page_count and still_wanted:
-            pending = runner.submit(fetch, page + 1)
+        last_page = _last_page_wanted(page, pager, len(items), yielded + len(fresh), limit)
+        while next_page <= last_page and len(in_flight) < window:
+            in_flight.append(runner.submit(fetch, next_page))
+            next_page += 1
         for item in fresh:
             seen.add(key(item))
             yield item
             yielded += 1
             if limit is not None and yielded >= limit:
                 return
-        page += 1
+
+
+def _last_page_wanted(
+    page: int, pager: models.Pager | None, page_size: int, yielded: int, limit: int | None
+) -> int:
+    """The last page worth requesting, given what this page said and how much is still wanted."""
+    page_count = pager.page_count if pager is not None else page
+    if limit is None:
+        return page_count
+    remaining = limit - yielded
+    if remaining <= 0:
+        return page
+    size = pager.page_size if pager is not None and pager.page_size > 0 else max(page_size, 1)
+    return min(page_count, page + -(-remaining // size))

@@ -74,6 +74,23 @@ def page_json(uids: list[str], *, page: int, page_count: int, total: int) -> dic
     }
 
 
+def serve_pages(httpx_mock: HTTPXMock, pages: dict[int, dict[str, Any]]) -> None:
+    """Answer list requests by their ``page`` parameter, whatever order they arrive in.
+
+    iter_conversations fetches several pages concurrently, so responses must be matched to
+    requests by page number, not by arrival order.
+    """
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=pages[int(request.url.params["page"])])
+
+    httpx_mock.add_callback(respond, is_reusable=True)
+
+
+def requested_pages(httpx_mock: HTTPXMock) -> list[int]:
+    return sorted(int(r.url.params["page"]) for r in httpx_mock.get_requests())
+
+
 def created(uid: str, path: str = "messageConversations") -> dict[str, Any]:
     """201 answer kwargs for ``httpx_mock.add_response``: WebMessage + Location."""
     return {

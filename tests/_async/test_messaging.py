@@ -34,6 +34,8 @@ from .helpers import (
     only_request,
     page_json,
     query,
+    requested_pages,
+    serve_pages,
     uid,
 )
 
@@ -125,24 +127,47 @@ async def test_list_decodes_last_sender_name(httpx_mock: HTTPXMock) -> None:
 
 async def test_iter_conversations_pages_dedupes_and_stops(httpx_mock: HTTPXMock) -> None:
     # A conversation moving between pages (new activity) must be yielded once.
-    httpx_mock.add_response(json=page_json([uid(1), uid(2)], page=1, page_count=3, total=5))
-    httpx_mock.add_response(json=page_json([uid(2), uid(3)], page=2, page_count=3, total=5))
-    httpx_mock.add_response(json=page_json([uid(4), uid(5)], page=3, page_count=3, total=5))
+    serve_pages(
+        httpx_mock,
+        {
+            1: page_json([uid(1), uid(2)], page=1, page_count=3, total=5),
+            2: page_json([uid(2), uid(3)], page=2, page_count=3, total=5),
+            3: page_json([uid(4), uid(5)], page=3, page_count=3, total=5),
+        },
+    )
     async with make_client() as client:
         seen = [c.id async for c in client.messaging.iter_conversations(page_size=2)]
     assert seen == [uid(1), uid(2), uid(3), uid(4), uid(5)]
-    pages = [dict(query(r))["page"] for r in httpx_mock.get_requests()]
-    assert pages == ["1", "2", "3"]
+    assert requested_pages(httpx_mock) == [1, 2, 3]
     assert all(dict(query(r))["pageSize"] == "2" for r in httpx_mock.get_requests())
 
 
+async def test_iter_conversations_window_keeps_page_order(httpx_mock: HTTPXMock) -> None:
+    # Pages are fetched concurrently (a window ahead of the caller) but yielded in order.
+    pages = {
+        n: page_json([uid(2 * n - 1), uid(2 * n)], page=n, page_count=20, total=40)
+        for n in range(1, 21)
+    }
+    serve_pages(httpx_mock, pages)
+    async with make_client() as client:
+        seen = [c.id async for c in client.messaging.iter_conversations(page_size=2)]
+    assert seen == [uid(n) for n in range(1, 41)]
+    assert requested_pages(httpx_mock) == list(range(1, 21))
+
+
 async def test_iter_conversations_limit(httpx_mock: HTTPXMock) -> None:
-    httpx_mock.add_response(json=page_json([uid(1), uid(2)], page=1, page_count=5, total=10))
-    httpx_mock.add_response(json=page_json([uid(3), uid(4)], page=2, page_count=5, total=10))
+    # Only the pages the limit needs are requested, even with a prefetch window.
+    serve_pages(
+        httpx_mock,
+        {
+            n: page_json([uid(2 * n - 1), uid(2 * n)], page=n, page_count=5, total=10)
+            for n in range(1, 6)
+        },
+    )
     async with make_client() as client:
         seen = [c.id async for c in client.messaging.iter_conversations(page_size=2, limit=3)]
     assert seen == [uid(1), uid(2), uid(3)]
-    assert len(httpx_mock.get_requests()) == 2
+    assert requested_pages(httpx_mock) == [1, 2]
 
 
 async def test_iter_conversations_small_limit_shrinks_page(httpx_mock: HTTPXMock) -> None:
