@@ -279,8 +279,14 @@ def main(argv: list[str] | None = None) -> Report:
         ("download-async", "download-raw_async"),
         ("download-async", "download-raw"),
     ):
+        short = {
+            "download-raw": "raw httpx sync",
+            "download-raw_async": "raw httpx async",
+            "download-sync": "dhis2w sync",
+            "download-async": "dhis2w async",
+        }
         report.ratio(
-            f"throughput {kinds[kind].split(' (')[0]} / {kinds[raw_kind].split(' (')[0]}",
+            f"download throughput: {short[kind]} / {short[raw_kind]}",
             kinds[raw_kind],
             kinds[kind],
             0.8,
