@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shutil
 import signal
@@ -152,3 +154,77 @@ async def test_demo_profile_read_only_over_stdio(tmp_path: Path) -> None:
         assert refused.is_error
         assert refused.structured_content is not None
         assert refused.structured_content["error"]["kind"] == "read_only"
+
+
+def test_stdout_carries_only_protocol(emulator_url: str, tmp_path: Path) -> None:
+    """Raw JSON-RPC over the pipe: every stdout line is a protocol message, logs go to stderr."""
+    command, args = _server_command()
+    requests = [
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-06-18",
+                "capabilities": {},
+                "clientInfo": {"name": "raw", "version": "0"},
+            },
+        },
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {
+            "jsonrpc": "2.0",
+            "id": 2,
+            "method": "tools/call",
+            "params": {"name": "messaging_unread_count", "arguments": {}},
+        },
+        {
+            "jsonrpc": "2.0",
+            "id": 3,
+            "method": "tools/call",
+            "params": {"name": "messaging_get", "arguments": {"uid": "AbCdEfGhIj1"}},
+        },
+    ]
+    password = seed.ADMIN.password
+    log = tmp_path / "stderr.log"
+    with log.open("w", encoding="utf-8") as stderr:
+        process = subprocess.Popen(
+            [command, *args],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+            cwd=tmp_path,
+            env={
+                "PATH": os.environ.get("PATH", ""),
+                "HOME": str(tmp_path),
+                "DHIS2_URL": emulator_url,
+                "DHIS2_USERNAME": seed.ADMIN.username,
+                "DHIS2_PASSWORD": password,
+            },
+        )
+        assert process.stdin is not None and process.stdout is not None
+        lines: list[str] = []
+        try:
+            for request in requests:
+                process.stdin.write(json.dumps(request) + "\n")
+                process.stdin.flush()
+                if "id" in request:  # wait for its answer before going on
+                    while True:
+                        line = process.stdout.readline()
+                        assert line, "the server closed stdout"
+                        lines.append(line)
+                        if json.loads(line).get("id") == request["id"]:
+                            break
+        finally:
+            process.stdin.close()  # end of input: the server exits
+            lines.extend(process.stdout.readlines())
+            process.wait(timeout=60)
+    errors = log.read_text(encoding="utf-8")
+    replies = [json.loads(line) for line in lines]  # every line is JSON-RPC
+    assert all(reply["jsonrpc"] == "2.0" for reply in replies)
+    by_id = {reply["id"]: reply for reply in replies if "id" in reply}
+    assert set(by_id) == {1, 2, 3}, errors
+    assert by_id[2]["result"]["structuredContent"]["unread"] > 0
+    assert by_id[3]["result"]["isError"] is True
+    assert "not_found" in errors  # the failure was logged, on stderr
+    assert password not in "".join(lines) + errors
