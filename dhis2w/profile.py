@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from .errors import ProfileError
 
@@ -58,8 +58,8 @@ _NO_PROFILE_HELP = (
 )
 
 
-def _redact_url(url: str) -> str:
-    """The URL without any ``user:password@`` part, for display."""
+def _redact_url(url: str, mask: str | None = _MASK) -> str:
+    """The URL with any ``user:password@`` part replaced by ``mask`` (removed when ``None``)."""
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -69,7 +69,8 @@ def _redact_url(url: str) -> str:
     host = parts.hostname or ""
     if parts.port is not None:
         host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, f"{_MASK}@{host}", parts.path, parts.query, parts.fragment))
+    netloc = host if mask is None else f"{mask}@{host}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 def _is_loopback(host: str) -> bool:
@@ -114,6 +115,16 @@ class Profile:
             raise ProfileError(
                 f"base_url must start with https:// or http:// (got {_redact_url(url)!r})"
             )
+        parts = urlsplit(url)
+        if parts.username is not None or parts.password is not None:
+            # ``https://user:pass@host``: the credentials move into the profile, so the URL
+            # httpx sees (and logs, and puts into errors) never carries them, and the
+            # plain-http check below applies to them like to any other credentials.
+            if self.token is None and self.username is None and self.password is None:
+                object.__setattr__(self, "username", unquote(parts.username or ""))
+                if parts.password is not None:
+                    object.__setattr__(self, "password", unquote(parts.password))
+            url = _redact_url(url, mask=None)
         object.__setattr__(self, "base_url", url.rstrip("/"))
         if self.timeout <= 0:
             raise ProfileError("timeout must be a positive number of seconds")

@@ -250,3 +250,22 @@ def test_bad_base_url() -> None:
         Profile(base_url="dhis2.example.org", token="t")
     with pytest.raises(ProfileError, match="empty"):
         Profile(base_url=" ", token="t")
+
+
+def test_userinfo_in_base_url_becomes_credentials() -> None:
+    profile = Profile(base_url="https://jo%40hq:p%3Ass@dhis2.example.org:8443/dhis/")
+    assert profile.base_url == "https://dhis2.example.org:8443/dhis"
+    assert (profile.username, profile.password, profile.auth) == ("jo@hq", "p:ss", "basic")
+    for text in (repr(profile), str(profile), str(profile.to_public_dict()), profile.display_url):
+        assert "p:ss" not in text and "p%3Ass" not in text
+    # explicit credentials win; the userinfo is still stripped from the URL
+    explicit = Profile(base_url="https://u:pw@dhis2.example.org", token="d2pat_t")
+    assert explicit.base_url == "https://dhis2.example.org"
+    assert (explicit.username, explicit.password, explicit.auth) == (None, None, "pat")
+
+
+def test_userinfo_over_plain_http_is_refused() -> None:
+    profile = Profile(base_url="http://admin:district@dhis2.example.org")
+    with pytest.raises(ProfileError, match="plain http") as info:
+        profile.check_transport_security()
+    assert "district" not in str(info.value)

@@ -251,3 +251,24 @@ async def test_timeout_from_profile(httpx_mock: HTTPXMock) -> None:
         await client.system.me()
     timeouts = only_request(httpx_mock).extensions["timeout"]
     assert timeouts == {"connect": 7.5, "read": 7.5, "write": 7.5, "pool": 7.5}
+
+
+async def test_userinfo_base_url_never_in_url_logs_or_errors(
+    httpx_mock: HTTPXMock, caplog: pytest.LogCaptureFixture
+) -> None:
+    from dhis2w import Profile
+
+    httpx_mock.add_response(json={"id": "MeUserUid01"})
+    httpx_mock.add_response(status_code=404, json=web_message(404, "nope"))
+    caplog.set_level(logging.DEBUG)  # dhis2w's and httpx's own loggers
+    profile = Profile(base_url="https://jo:s3cretpw@dhis2.example.org")
+    async with make_client(profile) as client:
+        assert "s3cretpw" not in repr(client)
+        await client.system.me()
+        with pytest.raises(NotFoundError) as info:
+            await client.get_raw("nothing")
+    first = httpx_mock.get_requests()[0]
+    assert str(first.url) == "https://dhis2.example.org/api/me"
+    assert first.headers["authorization"] == "Basic am86czNjcmV0cHc="  # jo:s3cretpw
+    assert "s3cretpw" not in str(info.value) and "s3cretpw" not in repr(info.value)
+    assert caplog.records and "s3cretpw" not in caplog.text
