@@ -88,7 +88,12 @@ def check_uid(value: object, what: str = "UID") -> str:
 
 def uid_list(values: str | Iterable[str], what: str = "UID") -> list[str]:
     """One UID or an iterable of them -> a checked list without duplicates (order kept)."""
-    items = [values] if isinstance(values, str) else list(values)
+    if isinstance(values, str):
+        items: list[object] = [values]
+    elif isinstance(values, Iterable):
+        items = list(values)
+    else:
+        raise InvalidUidError(f"{what} {values!r} is not a DHIS2 UID or a list of UIDs")
     seen: dict[str, None] = {}
     for item in items:
         seen[check_uid(item, what)] = None
@@ -149,14 +154,9 @@ def conversation_list_params(
     fields: str = CONVERSATION_LIST_FIELDS,
 ) -> QueryParams:
     """Query parameters for ``GET /api/messageConversations`` (filters are ANDed)."""
-    if page < 1:
-        raise InvalidInputError("page starts at 1")
-    if page_size < 1:
-        raise InvalidInputError("page_size must be at least 1")
+    paging = page_params(page, page_size)
     params: QueryParams = [("fields", fields)]
-    filters: list[str] = []
-    if filter is not None:
-        filters.extend([filter] if isinstance(filter, str) else filter)
+    filters = filter_list(filter)
     if message_type is not None:
         filters.append(f"messageType:eq:{enum_value(MessageType, message_type, 'message type')}")
     if status is not None:
@@ -174,8 +174,43 @@ def conversation_list_params(
         params.append(("queryString", query))
     if order:
         params.append(("order", order))
-    params.append(("page", str(page)))
-    params.append(("pageSize", str(page_size)))
+    params.extend(paging)
+    return params
+
+
+def page_params(page: int, page_size: int) -> QueryParams:
+    """``page``/``pageSize``, refusing values DHIS2 would silently clamp."""
+    if isinstance(page, bool) or not isinstance(page, int) or page < 1:
+        raise InvalidInputError(f"page must be a whole number from 1 up, not {page!r}")
+    if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size < 1:
+        raise InvalidInputError(f"page_size must be a whole number from 1 up, not {page_size!r}")
+    return [("page", str(page)), ("pageSize", str(page_size))]
+
+
+def filter_list(filter: str | Sequence[str] | None) -> list[str]:
+    """One ``prop:op:value`` filter or several -> a list (DHIS2 ANDs repeated filters)."""
+    if filter is None:
+        return []
+    return [filter] if isinstance(filter, str) else list(filter)
+
+
+def document_list_params(
+    *,
+    filter: str | Sequence[str] | None,
+    query: str | None,
+    order: str | None,
+    page: int,
+    page_size: int,
+) -> QueryParams:
+    """Query parameters for ``GET /api/documents``."""
+    paging = page_params(page, page_size)
+    params: QueryParams = [("fields", DOCUMENT_FIELDS)]
+    params.extend(("filter", item) for item in filter_list(filter))
+    if query:
+        params.append(("query", query))
+    if order:
+        params.append(("order", order))
+    params.extend(paging)
     return params
 
 

@@ -64,7 +64,11 @@ class AsyncFiles:
                 )
             }
             response = await self._client.request_json(
-                "POST", _wire.FILE_RESOURCES, params=params, files=files
+                "POST",
+                _wire.FILE_RESOURCES,
+                params=params,
+                files=files,
+                outcome_unknown_on_loss=True,
             )
         finally:
             source.close()
@@ -177,14 +181,9 @@ class AsyncFiles:
         page_size: int = 50,
     ) -> models.DocumentPage:
         """One page of documents."""
-        params: _wire.QueryParams = [("fields", _wire.DOCUMENT_FIELDS)]
-        if filter is not None:
-            params.extend(("filter", f) for f in ([filter] if isinstance(filter, str) else filter))
-        if query:
-            params.append(("query", query))
-        if order:
-            params.append(("order", order))
-        params.extend([("page", str(page)), ("pageSize", str(page_size))])
+        params = _wire.document_list_params(
+            filter=filter, query=query, order=order, page=page, page_size=page_size
+        )
         response = await self._client.request_json("GET", _wire.DOCUMENTS, params=params)
         return _wire.decode(
             models.document_page_decoder,
@@ -214,6 +213,7 @@ class AsyncFiles:
             _wire.DOCUMENTS,
             content=models.json_encoder.encode(body),
             content_type=_wire.JSON,
+            outcome_unknown_on_loss=True,
         )
         uid = _wire.uid_from_response(response.headers.get("location"), response.content)
         if uid is None:

@@ -290,3 +290,13 @@ async def test_download_and_delete_document(httpx_mock: HTTPXMock) -> None:
     download, delete = httpx_mock.get_requests()
     assert download.url.path == f"/api/documents/{DOC}/data"
     assert delete.method == "DELETE" and delete.url.path == f"/api/documents/{DOC}"
+
+
+async def test_upload_lost_response_is_outcome_unknown(httpx_mock: HTTPXMock) -> None:
+    from dhis2w import SendOutcomeUnknownError
+
+    httpx_mock.add_exception(httpx.ReadTimeout("read timed out"))
+    async with make_client() as client:
+        with pytest.raises(SendOutcomeUnknownError):
+            await client.files.upload_file_resource(b"abc")
+    assert len(httpx_mock.get_requests()) == 1  # an upload is never repeated blindly

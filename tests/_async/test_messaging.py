@@ -685,3 +685,32 @@ async def test_download_attachment_internal_forbidden(httpx_mock: HTTPXMock) -> 
     async with make_client() as client:
         with pytest.raises(ConflictError, match="Not authorized"):
             await client.messaging.download_attachment(CONV, MSG, FILE)
+
+
+async def test_send_feedback_lost_response(httpx_mock: HTTPXMock) -> None:
+    import httpx
+
+    httpx_mock.add_exception(httpx.ReadError("connection reset"))
+    async with make_client() as client:
+        with pytest.raises(SendOutcomeUnknownError, match="may or may not"):
+            await client.messaging.send_feedback(subject="S", text="T")
+    assert len(httpx_mock.get_requests()) == 1  # never retried
+
+
+async def test_send_answer_cut_off_is_outcome_unknown(httpx_mock: HTTPXMock) -> None:
+    import httpx
+
+    class CutOff(httpx.AsyncByteStream):
+        async def __aiter__(self):  # type: ignore[no-untyped-def]
+            yield b'{"httpStatus":"Cre'
+            raise httpx.ReadError("connection reset")
+
+    httpx_mock.add_response(
+        status_code=201,
+        stream=CutOff(),
+        headers={"Location": f"https://dhis2.example.org/api/messageConversations/{CONV}"},
+    )
+    async with make_client() as client:
+        with pytest.raises(SendOutcomeUnknownError, match="cut off"):
+            await client.messaging.send(subject="s", text="t", users=[USER])
+    assert len(httpx_mock.get_requests()) == 1

@@ -686,3 +686,32 @@ def test_download_attachment_internal_forbidden(httpx_mock: HTTPXMock) -> None:
     with make_client() as client:
         with pytest.raises(ConflictError, match="Not authorized"):
             client.messaging.download_attachment(CONV, MSG, FILE)
+
+
+def test_send_feedback_lost_response(httpx_mock: HTTPXMock) -> None:
+    import httpx
+
+    httpx_mock.add_exception(httpx.ReadError("connection reset"))
+    with make_client() as client:
+        with pytest.raises(SendOutcomeUnknownError, match="may or may not"):
+            client.messaging.send_feedback(subject="S", text="T")
+    assert len(httpx_mock.get_requests()) == 1  # never retried
+
+
+def test_send_answer_cut_off_is_outcome_unknown(httpx_mock: HTTPXMock) -> None:
+    import httpx
+
+    class CutOff(httpx.SyncByteStream):
+        def __iter__(self):  # type: ignore[no-untyped-def]
+            yield b'{"httpStatus":"Cre'
+            raise httpx.ReadError("connection reset")
+
+    httpx_mock.add_response(
+        status_code=201,
+        stream=CutOff(),
+        headers={"Location": f"https://dhis2.example.org/api/messageConversations/{CONV}"},
+    )
+    with make_client() as client:
+        with pytest.raises(SendOutcomeUnknownError, match="cut off"):
+            client.messaging.send(subject="s", text="t", users=[USER])
+    assert len(httpx_mock.get_requests()) == 1
