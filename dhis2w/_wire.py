@@ -418,13 +418,21 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     return max(0.0, when.timestamp() - current)
 
 
-def retry_delay(attempt: int, *, retry_after: str | None, base: float, cap: float) -> float:
-    """Capped exponential backoff (base * 2**attempt), or the server's Retry-After if larger."""
-    delay = base * float(1 << min(attempt, 30))
+def retry_delay(attempt: int, *, retry_after: str | None, base: float, cap: float) -> float | None:
+    """Seconds to wait before retry number ``attempt + 1``, or ``None`` to give up now.
+
+    Capped exponential backoff (``base * 2**attempt``, at most ``cap``); a ``Retry-After``
+    asking for longer is honoured. When the server asks for more than ``cap`` the answer is
+    ``None``: retrying sooner would ignore the server, and waiting longer would stall the
+    caller, so the error is raised at once and its status tells the caller to come back later.
+    """
+    delay = min(base * float(1 << min(attempt, 30)), cap)
     hinted = parse_retry_after(retry_after)
     if hinted is not None:
+        if hinted > cap:
+            return None
         delay = max(delay, hinted)
-    return min(delay, cap)
+    return delay
 
 
 # --- files -------------------------------------------------------------------------------------

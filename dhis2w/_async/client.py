@@ -132,8 +132,9 @@ class AsyncClient:
         """Send one request with timeouts, retries and error classification.
 
         GETs are retried on connect errors, 429 and 502-504 with capped exponential backoff
-        (honouring ``Retry-After``). Other methods are retried only when the connection was
-        never made. A lost response to a non-idempotent call raises
+        (honouring ``Retry-After``; a server asking for more than ``backoff_cap`` gets its
+        error raised at once). Other methods are retried only when the connection was never
+        made. A lost response to a non-idempotent call raises
         :class:`SendOutcomeUnknownError` when ``outcome_unknown_on_loss`` is set.
         On success the response is returned (unread when ``stream=True``; close it).
         """
@@ -153,8 +154,7 @@ class AsyncClient:
                 response = await http.send(request, stream=True)
             except _NOT_SENT as exc:
                 self._log(method, target, None, started, exc)
-                if attempt < self.max_retries:
-                    await self._backoff(attempt, None)
+                if attempt < self.max_retries and await self._backoff(attempt, None):
                     attempt += 1
                     continue
                 raise TransportError(
@@ -163,8 +163,7 @@ class AsyncClient:
                 ) from None
             except httpx.TransportError as exc:
                 self._log(method, target, None, started, exc)
-                if idempotent and attempt < self.max_retries:
-                    await self._backoff(attempt, None)
+                if idempotent and attempt < self.max_retries and await self._backoff(attempt, None):
                     attempt += 1
                     continue
                 if outcome_unknown_on_loss:
@@ -182,11 +181,12 @@ class AsyncClient:
                 and response.status_code in _wire.RETRY_STATUSES
                 and attempt < self.max_retries
             ):
-                retry_after = response.headers.get("retry-after")
-                await response.aclose()
-                await self._backoff(attempt, retry_after)
-                attempt += 1
-                continue
+                delay = self._retry_delay(attempt, response.headers.get("retry-after"))
+                if delay is not None:
+                    await response.aclose()
+                    await async_sleep(delay)
+                    attempt += 1
+                    continue
             if not (200 <= response.status_code < 300):
                 try:
                     body = await response.aread()
@@ -205,8 +205,11 @@ class AsyncClient:
                     await response.aread()
                 except httpx.TransportError as exc:
                     self._log(method, target, response.status_code, started, exc)
-                    if idempotent and attempt < self.max_retries:
-                        await self._backoff(attempt, None)
+                    if (
+                        idempotent
+                        and attempt < self.max_retries
+                        and await self._backoff(attempt, None)
+                    ):
                         attempt += 1
                         continue
                     if outcome_unknown_on_loss:
@@ -222,12 +225,18 @@ class AsyncClient:
                     await response.aclose()
             return response
 
-    async def _backoff(self, attempt: int, retry_after: str | None) -> None:
-        delay = _wire.retry_delay(
+    def _retry_delay(self, attempt: int, retry_after: str | None) -> float | None:
+        return _wire.retry_delay(
             attempt, retry_after=retry_after, base=self.backoff_base, cap=self.backoff_cap
         )
-        if delay > 0:
-            await async_sleep(delay)
+
+    async def _backoff(self, attempt: int, retry_after: str | None) -> bool:
+        """Wait before another attempt; ``False`` when the server's wait is too long."""
+        delay = self._retry_delay(attempt, retry_after)
+        if delay is None:
+            return False
+        await async_sleep(delay)
+        return True
 
     def _log(
         self,

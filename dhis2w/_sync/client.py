@@ -134,8 +134,9 @@ class Client:
         """Send one request with timeouts, retries and error classification.
 
         GETs are retried on connect errors, 429 and 502-504 with capped exponential backoff
-        (honouring ``Retry-After``). Other methods are retried only when the connection was
-        never made. A lost response to a non-idempotent call raises
+        (honouring ``Retry-After``; a server asking for more than ``backoff_cap`` gets its
+        error raised at once). Other methods are retried only when the connection was never
+        made. A lost response to a non-idempotent call raises
         :class:`SendOutcomeUnknownError` when ``outcome_unknown_on_loss`` is set.
         On success the response is returned (unread when ``stream=True``; close it).
         """
@@ -155,8 +156,7 @@ class Client:
                 response = http.send(request, stream=True)
             except _NOT_SENT as exc:
                 self._log(method, target, None, started, exc)
-                if attempt < self.max_retries:
-                    self._backoff(attempt, None)
+                if attempt < self.max_retries and self._backoff(attempt, None):
                     attempt += 1
                     continue
                 raise TransportError(
@@ -165,8 +165,7 @@ class Client:
                 ) from None
             except httpx.TransportError as exc:
                 self._log(method, target, None, started, exc)
-                if idempotent and attempt < self.max_retries:
-                    self._backoff(attempt, None)
+                if idempotent and attempt < self.max_retries and self._backoff(attempt, None):
                     attempt += 1
                     continue
                 if outcome_unknown_on_loss:
@@ -184,11 +183,12 @@ class Client:
                 and response.status_code in _wire.RETRY_STATUSES
                 and attempt < self.max_retries
             ):
-                retry_after = response.headers.get("retry-after")
-                response.close()
-                self._backoff(attempt, retry_after)
-                attempt += 1
-                continue
+                delay = self._retry_delay(attempt, response.headers.get("retry-after"))
+                if delay is not None:
+                    response.close()
+                    sleep(delay)
+                    attempt += 1
+                    continue
             if not (200 <= response.status_code < 300):
                 try:
                     body = response.read()
@@ -207,8 +207,7 @@ class Client:
                     response.read()
                 except httpx.TransportError as exc:
                     self._log(method, target, response.status_code, started, exc)
-                    if idempotent and attempt < self.max_retries:
-                        self._backoff(attempt, None)
+                    if idempotent and attempt < self.max_retries and self._backoff(attempt, None):
                         attempt += 1
                         continue
                     if outcome_unknown_on_loss:
@@ -224,12 +223,18 @@ class Client:
                     response.close()
             return response
 
-    def _backoff(self, attempt: int, retry_after: str | None) -> None:
-        delay = _wire.retry_delay(
+    def _retry_delay(self, attempt: int, retry_after: str | None) -> float | None:
+        return _wire.retry_delay(
             attempt, retry_after=retry_after, base=self.backoff_base, cap=self.backoff_cap
         )
-        if delay > 0:
-            sleep(delay)
+
+    def _backoff(self, attempt: int, retry_after: str | None) -> bool:
+        """Wait before another attempt; ``False`` when the server's wait is too long."""
+        delay = self._retry_delay(attempt, retry_after)
+        if delay is None:
+            return False
+        sleep(delay)
+        return True
 
     def _log(
         self,

@@ -272,3 +272,124 @@ async def test_userinfo_base_url_never_in_url_logs_or_errors(
     assert first.headers["authorization"] == "Basic am86czNjcmV0cHc="  # jo:s3cretpw
     assert "s3cretpw" not in str(info.value) and "s3cretpw" not in repr(info.value)
     assert caplog.records and "s3cretpw" not in caplog.text
+
+
+# --- backoff and Retry-After ----------------------------------------------------------------------
+@pytest.fixture
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The delays the client waits, recorded instead of slept."""
+    from dhis2w._async import client as client_module
+
+    recorded: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        recorded.append(seconds)
+
+    monkeypatch.setattr(client_module, "async_sleep", fake_sleep)
+    return recorded
+
+
+async def test_backoff_is_exponential_and_capped(
+    httpx_mock: HTTPXMock, sleeps: list[float]
+) -> None:
+    for _ in range(4):
+        httpx_mock.add_response(status_code=503, json=web_message(503, "busy"))
+    httpx_mock.add_response(json={"id": "MeUserUid01"})
+    async with make_client(max_retries=4, backoff_base=1.0, backoff_cap=3.0) as client:
+        await client.system.me()
+    assert sleeps == [1.0, 2.0, 3.0, 3.0]
+
+
+async def test_retry_after_seconds_honoured(httpx_mock: HTTPXMock, sleeps: list[float]) -> None:
+    httpx_mock.add_response(status_code=429, headers={"Retry-After": "7"})
+    httpx_mock.add_response(json={"id": "MeUserUid01"})
+    async with make_client(backoff_base=0.5) as client:
+        await client.system.me()
+    assert sleeps == [7.0]
+
+
+async def test_retry_after_http_date_honoured(httpx_mock: HTTPXMock, sleeps: list[float]) -> None:
+    import email.utils
+    import time
+
+    when = email.utils.formatdate(time.time() + 20, usegmt=True)
+    httpx_mock.add_response(status_code=503, headers={"Retry-After": when})
+    httpx_mock.add_response(json={"id": "MeUserUid01"})
+    async with make_client(backoff_base=0.5) as client:
+        await client.system.me()
+    assert len(sleeps) == 1 and 10.0 < sleeps[0] <= 20.0
+
+
+async def test_retry_after_past_date_or_garbage_falls_back(
+    httpx_mock: HTTPXMock, sleeps: list[float]
+) -> None:
+    httpx_mock.add_response(
+        status_code=503, headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}
+    )
+    httpx_mock.add_response(status_code=503, headers={"Retry-After": "soon"})
+    httpx_mock.add_response(json={"id": "MeUserUid01"})
+    async with make_client(backoff_base=0.25) as client:
+        await client.system.me()
+    assert sleeps == [0.25, 0.5]
+
+
+async def test_retry_after_beyond_cap_raises_at_once(
+    httpx_mock: HTTPXMock, sleeps: list[float]
+) -> None:
+    httpx_mock.add_response(
+        status_code=429, headers={"Retry-After": "3600"}, json=web_message(429, "Too many")
+    )
+    async with make_client(backoff_cap=30.0) as client:
+        with pytest.raises(ApiError, match="Too many") as info:
+            await client.system.me()
+    assert info.value.status_code == 429
+    assert sleeps == []
+    assert len(httpx_mock.get_requests()) == 1
+
+
+async def test_connect_errors_back_off_too(httpx_mock: HTTPXMock, sleeps: list[float]) -> None:
+    httpx_mock.add_exception(httpx.ConnectError("refused"))
+    httpx_mock.add_exception(httpx.ConnectTimeout("slow"))
+    httpx_mock.add_response(json={"id": "MeUserUid01"})
+    async with make_client(backoff_base=1.0) as client:
+        await client.system.me()
+    assert sleeps == [1.0, 2.0]
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE"])
+@pytest.mark.parametrize("status", [429, 502, 503, 504])
+async def test_writes_never_retried_on_status(
+    httpx_mock: HTTPXMock, sleeps: list[float], method: str, status: int
+) -> None:
+    httpx_mock.add_response(
+        status_code=status, headers={"Retry-After": "1"}, json=web_message(status, "later")
+    )
+    async with make_client() as client:
+        with pytest.raises(ApiError, match="later"):
+            if method == "POST":
+                await client.post_raw("documents", json={"name": "x"})
+            elif method == "PUT":
+                await client.put_raw("documents/x", json={"name": "x"})
+            else:
+                await client.delete_raw("documents/x")
+    assert len(httpx_mock.get_requests()) == 1
+    assert sleeps == []
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE"])
+@pytest.mark.parametrize(
+    "exc", [httpx.ReadError("reset"), httpx.ReadTimeout("slow"), httpx.WriteError("broken")]
+)
+async def test_writes_never_retried_once_sent(
+    httpx_mock: HTTPXMock, method: str, exc: Exception
+) -> None:
+    httpx_mock.add_exception(exc)
+    async with make_client() as client:
+        with pytest.raises(TransportError, match=type(exc).__name__):
+            if method == "POST":
+                await client.post_raw("documents", json={"name": "x"})
+            elif method == "PUT":
+                await client.put_raw("documents/x", json={"name": "x"})
+            else:
+                await client.delete_raw("documents/x")
+    assert len(httpx_mock.get_requests()) == 1
