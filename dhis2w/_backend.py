@@ -222,11 +222,12 @@ class UploadSource:
 
 
 def _stream_size(stream: IO[bytes]) -> int | None:
+    """The size httpx will send: a seekable file is uploaded whole (httpx seeks to 0)."""
     try:
         position = stream.tell()
         end = stream.seek(0, os.SEEK_END)
         stream.seek(position)
-        return end - position
+        return end
     except (AttributeError, OSError, ValueError):
         return None
 
@@ -315,6 +316,11 @@ class DownloadSink:
         self._done += len(chunk)
         if self._progress is not None:
             self._progress(self._done, self.total)
+
+    @property
+    def received(self) -> int:
+        """Bytes received so far."""
+        return self._done
 
     def finish(self) -> bytes | Path:
         if self._handle is None or self.path is None or self._part is None:

@@ -16,10 +16,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import httpx
+
 from .. import _wire, models
 from .._backend import DownloadSink, Progress, UploadData, open_upload, sleep
 from ..enums import FileResourceDomain, StorageStatus
-from ..errors import Dhis2Error, InvalidInputError, StorageTimeoutError
+from ..errors import Dhis2Error, InvalidInputError, StorageTimeoutError, TransportError
 
 if TYPE_CHECKING:
     from .client import Client
@@ -163,6 +165,12 @@ class Files:
             try:
                 for chunk in response.iter_bytes():
                     sink.write(chunk)
+            except httpx.TransportError as exc:
+                sink.abort()
+                raise TransportError(
+                    f"GET {path}: the download was cut off after {sink.received:,} bytes "
+                    f"({type(exc).__name__}); nothing was written"
+                ) from None
             except BaseException:
                 sink.abort()
                 raise

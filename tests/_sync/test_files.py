@@ -301,3 +301,91 @@ def test_upload_lost_response_is_outcome_unknown(httpx_mock: HTTPXMock) -> None:
         with pytest.raises(SendOutcomeUnknownError):
             client.files.upload_file_resource(b"abc")
     assert len(httpx_mock.get_requests()) == 1  # an upload is never repeated blindly
+
+
+class CutOffDownload(httpx.SyncByteStream):
+    """A body that breaks after two chunks, like a connection dropped mid-download."""
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        yield b"a" * 65536
+        yield b"b" * 65536
+        raise httpx.ReadError("connection reset by peer")
+
+
+def test_cut_off_download_leaves_no_half_file(httpx_mock: HTTPXMock, tmp_path: Path) -> None:
+    from dhis2w import TransportError
+
+    dest = tmp_path / "report.pdf"
+    dest.write_bytes(b"previous version")
+    httpx_mock.add_response(stream=CutOffDownload())
+    httpx_mock.add_response(stream=CutOffDownload())
+    with make_client() as client:
+        with pytest.raises(TransportError, match="cut off after 131,072 bytes"):
+            client.files.download_file_resource(FILE, dest)
+        with pytest.raises(TransportError, match="cut off"):
+            client.files.download_file_resource(FILE, tmp_path)  # a folder
+    assert dest.read_bytes() == b"previous version"  # never replaced by half a file
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.pdf"]  # no .part left
+
+
+def test_download_streams_to_disk(httpx_mock: HTTPXMock, tmp_path: Path) -> None:
+    # Each chunk is on disk (in the .part file) before the next one is received.
+    dest = tmp_path / "big.bin"
+    part = tmp_path / "big.bin.part"
+    on_disk: list[int] = []
+
+    class Chunks(httpx.SyncByteStream):
+        def __iter__(self):  # type: ignore[no-untyped-def]
+            for _ in range(4):
+                on_disk.append(part.stat().st_size)
+                yield b"z" * 262144
+
+    httpx_mock.add_response(stream=Chunks())
+    with make_client() as client:
+        assert client.files.download_file_resource(FILE, dest) == dest
+    assert on_disk == [0, 262144, 524288, 786432]
+    assert dest.stat().st_size == 1048576 and not part.exists()
+
+
+class ReadRecorder(io.RawIOBase):
+    """A binary file object that records every read httpx makes."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self._data = io.BytesIO(b"q" * size)
+        self.reads: list[int] = []
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        return self._data.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._data.tell()
+
+    def read(self, size: int = -1) -> bytes:
+        self.reads.append(size)
+        return self._data.read(size)
+
+    def readinto(self, buffer: Any) -> int:
+        chunk = self.read(len(buffer))
+        buffer[: len(chunk)] = chunk
+        return len(chunk)
+
+
+def test_upload_file_object_is_streamed(httpx_mock: HTTPXMock) -> None:
+    size = 1_000_000
+    source = ReadRecorder(size)
+    httpx_mock.add_response(method="POST", **accepted("STORED"))
+    with make_client() as client:
+        client.files.upload_file_resource(source, filename="big.bin")
+    assert len(source.reads) > 1
+    assert all(0 < n < size for n in source.reads)  # never read(-1), never the whole file
+    post = only_request(httpx_mock)
+    assert post.headers["content-length"] == str(len(post.content))
+    assert post.content.count(b"q") == size
+    assert not source.closed  # the caller's file stays open
