@@ -231,3 +231,16 @@ async def test_truncated_get_is_retried(
     dhis2_async_client.backoff_base = 0.0
     page = await dhis2_async_client.messaging.list_conversations()
     assert page.pager is not None and page.pager.total == len(page.conversations) > 0
+
+
+async def test_directory_special_characters(
+    dhis2_async_client: AsyncClient, dhis2_emulator: EmulatorHandle
+) -> None:
+    directory = dhis2_async_client.directory
+    emmanuel = dhis2_emulator.user("emmanuel").uid
+    assert await directory.resolve_users(["Emmanuel Jalloh-Müller"]) == [emmanuel]
+    for name in ("Ops: Bo, [east]", "a:eq:b", "in:[x,y]", "Kénéma 🌍", "50% & more?#"):
+        with pytest.raises(UnknownNameError, match="no user group"):
+            await directory.resolve_user_groups([name])
+        with pytest.raises(UnknownNameError, match="no organisation unit"):
+            await directory.resolve_organisation_units(name)

@@ -183,3 +183,54 @@ async def test_put_and_delete_raw(httpx_mock: HTTPXMock) -> None:
     put, delete = httpx_mock.get_requests()
     assert put.content == b"\x00\x01" and put.method == "PUT"
     assert delete.method == "DELETE"
+
+
+SPECIAL_NAMES = [
+    "Ops: Bo, [east]",
+    "a:eq:b",
+    "in:[x,y]",
+    "Équipe santé — Kénéma 🌍",
+    "50% & more?#",
+]
+
+
+@pytest.mark.parametrize("name", SPECIAL_NAMES)
+async def test_special_characters_travel_verbatim(httpx_mock: HTTPXMock, name: str) -> None:
+    httpx_mock.add_response(json={"userGroups": [{"id": GROUP, "name": name}]})
+    async with make_client() as client:
+        assert await client.directory.resolve_user_groups(name) == [GROUP]
+    request = only_request(httpx_mock)
+    # one filter, the value untouched after the first two colons (DHIS2 splits prop:op:value)
+    assert request.url.params.get_list("filter") == [f"name:eq:{name}"]
+
+
+async def test_ambiguous_group_and_org_unit_list_candidates(httpx_mock: HTTPXMock) -> None:
+    httpx_mock.add_response(
+        json={"userGroups": [{"id": GROUP, "name": "Team"}, {"id": USER, "name": "Team"}]}
+    )
+    httpx_mock.add_response(
+        json={
+            "organisationUnits": [
+                {"id": ORG, "code": "X", "path": "/Sl/Bo"},
+                {"id": USER2, "code": "X", "path": "/Sl/Ke"},
+            ]
+        }
+    )
+    async with make_client() as client:
+        with pytest.raises(AmbiguousNameError) as group_info:
+            await client.directory.resolve_user_groups("Team")
+        with pytest.raises(AmbiguousNameError) as ou_info:
+            await client.directory.resolve_organisation_units("X")
+    assert f"{GROUP} (Team)" in str(group_info.value) and USER in str(group_info.value)
+    assert f"{ORG} (/Sl/Bo)" in str(ou_info.value) and f"{USER2} (/Sl/Ke)" in str(ou_info.value)
+    assert "use the UID" in str(ou_info.value)
+
+
+async def test_unknown_group_and_org_unit(httpx_mock: HTTPXMock) -> None:
+    httpx_mock.add_response(json={"userGroups": []})
+    httpx_mock.add_response(json={"organisationUnits": []}, is_reusable=True)
+    async with make_client() as client:
+        with pytest.raises(UnknownNameError, match="no user group with name 'Nobody'"):
+            await client.directory.resolve_user_groups("Nobody")
+        with pytest.raises(UnknownNameError, match="code or name 'Atlantis'"):
+            await client.directory.resolve_organisation_units(["Atlantis"])

@@ -223,3 +223,14 @@ def test_truncated_get_is_retried(dhis2_emulator: EmulatorHandle, dhis2_client: 
     dhis2_client.backoff_base = 0.0
     page = dhis2_client.messaging.list_conversations()
     assert page.pager is not None and page.pager.total == len(page.conversations) > 0
+
+
+def test_directory_special_characters(dhis2_client: Client, dhis2_emulator: EmulatorHandle) -> None:
+    directory = dhis2_client.directory
+    emmanuel = dhis2_emulator.user("emmanuel").uid
+    assert directory.resolve_users(["Emmanuel Jalloh-Müller"]) == [emmanuel]
+    for name in ("Ops: Bo, [east]", "a:eq:b", "in:[x,y]", "Kénéma 🌍", "50% & more?#"):
+        with pytest.raises(UnknownNameError, match="no user group"):
+            directory.resolve_user_groups([name])
+        with pytest.raises(UnknownNameError, match="no organisation unit"):
+            directory.resolve_organisation_units(name)
