@@ -29,6 +29,7 @@ from .errors import (
     NotFoundError,
     UnexpectedResponseError,
     error_from_response,
+    looks_like_html,
 )
 
 T = TypeVar("T")
@@ -276,12 +277,19 @@ def uids_json(uids: Sequence[str]) -> bytes:
 
 
 # --- responses ---------------------------------------------------------------------------------
+def _location_uid(location: str | None) -> str | None:
+    """The last path segment of a ``Location`` header, if it is a UID."""
+    if not location:
+        return None
+    segment = urlsplit(location).path.rstrip("/").rsplit("/", 1)[-1]
+    return segment if is_uid(segment) else None
+
+
 def uid_from_location(location: str | None, *, method: str, path: str) -> str:
     """The new object's UID: the last path segment of DHIS2's ``Location`` header."""
-    if location:
-        segment = urlsplit(location).path.rstrip("/").rsplit("/", 1)[-1]
-        if is_uid(segment):
-            return segment
+    uid = _location_uid(location)
+    if uid is not None:
+        return uid
     raise UnexpectedResponseError(
         f"the server did not say where the new object is (Location header: {location!r})",
         status_code=201,
@@ -328,15 +336,11 @@ def raise_for_response(
     )
 
 
-def _looks_like_html(content_type: str, body: bytes) -> bool:
-    return "html" in content_type.lower() or body.lstrip()[:1] == b"<"
-
-
 def check_json_body(
     *, method: str, path: str, status_code: int, content_type: str, body: bytes
 ) -> None:
     """A 2xx that should carry JSON but carries an HTML page (a proxy or login page)."""
-    if _looks_like_html(content_type, body):
+    if looks_like_html(content_type, body):
         raise UnexpectedResponseError(
             "the server answered with an HTML page where JSON was expected; is base_url the "
             "DHIS2 server (not a proxy or login page)?",
@@ -458,10 +462,6 @@ def filename_from_disposition(value: str | None) -> str | None:
     return name if name not in {"", ".", ".."} else None
 
 
-def header(headers: Mapping[str, str], name: str) -> str | None:
-    return headers.get(name)
-
-
 def content_length(headers: Mapping[str, str]) -> int | None:
     value = headers.get("content-length")
     return int(value) if value and value.isdigit() else None
@@ -473,10 +473,9 @@ def api_error(message: str, *, method: str, path: str, status_code: int = 0) -> 
 
 def uid_from_response(location: str | None, body: bytes) -> str | None:
     """A created object's UID: ``Location``, else the ObjectReport's ``response.uid``."""
-    if location:
-        segment = urlsplit(location).path.rstrip("/").rsplit("/", 1)[-1]
-        if is_uid(segment):
-            return segment
+    uid = _location_uid(location)
+    if uid is not None:
+        return uid
     if body.strip():
         try:
             message = models.web_message_decoder.decode(body)

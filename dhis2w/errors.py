@@ -177,7 +177,8 @@ def _class_for_status(status_code: int) -> type[ApiError]:
     return ApiError
 
 
-def _looks_like_html(content_type: str, body: bytes) -> bool:
+def looks_like_html(content_type: str, body: bytes) -> bool:
+    """An HTML page (a login page, a proxy's error) where DHIS2 JSON was expected."""
     return "html" in content_type.lower() or body.lstrip()[:1] == b"<"
 
 
@@ -195,7 +196,7 @@ def error_from_response(
     Spring's default error JSON (``{"error": ...}``), HTML pages and empty bodies.
     """
     cls = _class_for_status(status_code)
-    if _looks_like_html(content_type, body):
+    if looks_like_html(content_type, body):
         return cls(
             f"the server answered with an HTML page instead of JSON (HTTP {status_code})",
             status_code=status_code,

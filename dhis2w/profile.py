@@ -19,7 +19,7 @@ import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import unquote, urlsplit, urlunsplit
@@ -578,8 +578,3 @@ def set_default_profile(name: str, *, scope: Scope = "global") -> Path:
     data.setdefault("profiles", {})
     _write_private(path, _render(data))
     return path
-
-
-def with_name(profile: Profile, name: str) -> Profile:
-    """A copy of ``profile`` carrying ``name`` (dataclasses.replace, re-validated)."""
-    return replace(profile, name=name)
