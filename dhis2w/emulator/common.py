@@ -133,7 +133,7 @@ def list_objects(
             items,
             page=_int_param(call, "page", 1),
             page_size=_int_param(call, "pageSize", 50),
-            base_url=f"{call.api_base}/{key}",
+            base_url=f"{call.api_base}/{key}{_suffix(req.path)}",
             params=req.params,
         )
         ctx.set_batch([_uid(o) for o in page_items])
@@ -153,6 +153,12 @@ def get_object(call: Call, type_name: str, obj: Any, ctx: Context | None = None)
     ctx.set_batch([_uid(obj)])
     plan = compile_plan(SCHEMAS, type_name, call.fields((FieldNode("*"),)))
     return json_response(200, render(plan, obj, ctx))
+
+
+def _suffix(path: str) -> str:
+    """The ``.json`` of ``/api/x.json``, kept in pager links (``getContentTypeSuffix``)."""
+    last = path.rsplit("/", 1)[-1]
+    return last[last.index(".") :] if "." in last else ""
 
 
 def _uid(obj: Any) -> str:

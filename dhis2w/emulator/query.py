@@ -28,6 +28,9 @@ JAVA_ENUMS = {
 _USER_SUMMARY_TARGET = "User"
 
 
+DEFAULT_PAGE_SIZE = 50
+
+
 class QueryError(Exception):
     """A bad ``filter``: rendered as a 400 WebMessage like DHIS2's QueryParserException."""
 
@@ -269,16 +272,23 @@ def page_slice(
     page_count = math.ceil(total / page_size) if total else 1
     page = min(max(page, 1), page_count)
     start = (page - 1) * page_size
-    others = [(k, v) for k, v in params if k != "page"]
+    others = [(k, v) for k, v in params if k not in ("page", "pageSize")]
     pager: dict[str, Any] = {"page": page, "total": total, "pageSize": page_size}
     if page < page_count:
-        pager["nextPage"] = _link(base_url, page + 1, others)
+        pager["nextPage"] = _link(base_url, page + 1, page_size, others)
     if page > 1:
-        pager["prevPage"] = _link(base_url, page - 1, others)
+        pager["prevPage"] = _link(base_url, page - 1, page_size, others)
     pager["pageCount"] = page_count
     return items[start : start + page_size], pager
 
 
-def _link(base_url: str, page: int, others: list[tuple[str, str]]) -> str:
-    query = urlencode([("page", str(page)), *others])
-    return f"{base_url}?{query}"
+def _link(base_url: str, page: int, page_size: int, others: list[tuple[str, str]]) -> str:
+    """DefaultLinkService.generatePagerLinks: ``page`` (left out for page 1), then
+    ``pageSize`` unless it is the default 50, then the other parameters in request order."""
+    query: list[tuple[str, str]] = []
+    if page > 1:
+        query.append(("page", str(page)))
+    if page_size != DEFAULT_PAGE_SIZE:
+        query.append(("pageSize", str(page_size)))
+    query.extend(others)
+    return f"{base_url}?{urlencode(query)}" if query else base_url

@@ -106,18 +106,38 @@ class Request:
 
     @property
     def origin(self) -> str:
-        """``scheme://host[:port]``, honouring ``X-Forwarded-Proto``/``-Port`` like DHIS2."""
-        scheme = self.headers.get("x-forwarded-proto", self.scheme)
-        host = self.host
-        fwd_port = self.headers.get("x-forwarded-port")
-        if fwd_port:
-            host = host.rsplit(":", 1)[0] if ":" in host else host
-            default = (scheme == "https" and fwd_port == "443") or (
-                scheme == "http" and fwd_port == "80"
-            )
-            if not default:
-                host = f"{host}:{fwd_port}"
-        return f"{scheme}://{host}"
+        """``scheme://host[:port]`` as DHIS2's ``HttpServletRequestPaths.getContextPath`` builds it.
+
+        ``X-Forwarded-Proto`` counts only when it is ``http``/``https`` (any case, kept as sent);
+        the port is ``X-Forwarded-Port`` when it parses as an integer, else the Host header's
+        port, else the connection's default; ports 80 and 443 are always left out, whatever
+        the scheme.
+        """
+        fwd_proto = self.headers.get("x-forwarded-proto", "").strip()
+        scheme = fwd_proto if fwd_proto.lower() in ("http", "https") else self.scheme
+        name, port = _split_host(self.host)
+        try:
+            port = int(self.headers.get("x-forwarded-port", "").strip())
+        except ValueError:
+            if port is None:
+                port = 443 if self.scheme == "https" else 80
+        if port in (80, 443):
+            return f"{scheme}://{name}"
+        return f"{scheme}://{name}:{port}"
+
+
+def _split_host(host: str) -> tuple[str, int | None]:
+    """``name[:port]`` (also ``[v6]:port``) -> (name, port or None)."""
+    if host.startswith("["):
+        end = host.find("]")
+        if end != -1:
+            rest = host[end + 1 :]
+            port = rest[1:] if rest.startswith(":") else ""
+            return host[: end + 1], int(port) if port.isdigit() else None
+    name, sep, port = host.rpartition(":")
+    if sep and port.isdigit() and ":" not in name:
+        return name, int(port)
+    return host, None
 
 
 @dataclass

@@ -1,0 +1,84 @@
+"""Conformance details found in the fidelity review: URLs, pager links, selectors, robustness.
+
+Each test drives the emulator over loopback HTTP with plain httpx and cites the rule of
+``reference/dhis2-api-v42.md`` (or the DHIS2 source, where the reference defers to it).
+"""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from dhis2w.emulator import seed
+
+MC = "/api/messageConversations"
+
+
+def test_pager_links_follow_link_service_format(admin: httpx.Client) -> None:
+    """ref §0 (DefaultLinkService.generatePagerLinks): nextPage is ``?page=N&pageSize=S&rest``
+    with pageSize moved after page and the other parameters kept in request order."""
+    r = admin.get(MC, params={"fields": "id", "pageSize": 2, "order": "subject:asc", "page": 2})
+    pager = r.json()["pager"]
+    base = f"{admin.base_url}".rstrip("/") + MC
+    assert pager["nextPage"] == f"{base}?page=3&pageSize=2&fields=id&order=subject%3Aasc"
+    # back to page 1: no page parameter at all
+    assert pager["prevPage"] == f"{base}?pageSize=2&fields=id&order=subject%3Aasc"
+
+
+def test_pager_links_omit_default_page_size(admin: httpx.Client, emu) -> None:  # type: ignore[no-untyped-def]
+    """ref §0: with the default pageSize (50) the links carry no pageSize; page 1 prev is bare."""
+    emu.bulk_create_conversations(120, recipients=[seed.FATMATA.uid])
+    base = f"{admin.base_url}".rstrip("/") + MC
+    pager = admin.get(MC, params={"page": 2}).json()["pager"]
+    assert pager["nextPage"] == f"{base}?page=3"
+    assert pager["prevPage"] == base
+    pager = admin.get(MC, params={"page": 2, "pageSize": 50}).json()["pager"]
+    assert pager["nextPage"] == f"{base}?page=3"
+
+
+def test_pager_links_keep_json_suffix(admin: httpx.Client) -> None:
+    """ref §0 (getContentTypeSuffix): a ``.json`` request keeps ``.json`` in pager links."""
+    pager = admin.get(f"{MC}.json", params={"pageSize": 1}).json()["pager"]
+    assert pager["nextPage"].startswith(f"{admin.base_url}".rstrip("/") + f"{MC}.json?page=2")
+
+
+@pytest.mark.parametrize(
+    ("headers", "origin"),
+    [
+        (
+            {"X-Forwarded-Proto": "https", "X-Forwarded-Port": "8443"},
+            "https://dhis.example.org:8443",
+        ),
+        ({"X-Forwarded-Proto": "https", "X-Forwarded-Port": "443"}, "https://dhis.example.org"),
+        ({"X-Forwarded-Proto": "https"}, "https://dhis.example.org:9090"),
+        ({"X-Forwarded-Proto": "http", "X-Forwarded-Port": "443"}, "http://dhis.example.org"),
+        ({"X-Forwarded-Proto": "ftp", "X-Forwarded-Port": "8443"}, "http://dhis.example.org:8443"),
+        ({"X-Forwarded-Port": "junk"}, "http://dhis.example.org:9090"),
+    ],
+)
+def test_forwarded_headers_in_location_and_pager(
+    admin: httpx.Client, headers: dict[str, str], origin: str
+) -> None:
+    """ref §0 (HttpServletRequestPaths.getContextPath): X-Forwarded-Proto counts only for
+    http/https, X-Forwarded-Port only when numeric, and ports 80/443 are always omitted;
+    the same base goes into Location and into pager links, with ``/api/42`` when used."""
+    hdrs = {"Host": "dhis.example.org:9090", **headers}
+    r = admin.post(
+        f"/api/42{MC[4:]}",
+        json={"subject": "fwd", "text": "t", "users": [{"id": seed.FATMATA.uid}]},
+        headers=hdrs,
+    )
+    assert r.status_code == 201
+    assert r.headers["Location"].startswith(f"{origin}/api/42/messageConversations/")
+    pager = admin.get(f"/api/42{MC[4:]}", params={"pageSize": 1}, headers=hdrs).json()["pager"]
+    assert pager["nextPage"] == f"{origin}/api/42/messageConversations?page=2&pageSize=1"
+
+
+def test_host_default_port_omitted(admin: httpx.Client) -> None:
+    """ref §0: a Host of ``name:80`` yields ``http://name`` (port 80 never printed)."""
+    r = admin.post(
+        MC,
+        json={"subject": "p80", "text": "t", "users": [{"id": seed.FATMATA.uid}]},
+        headers={"Host": "dhis.example.org:80"},
+    )
+    assert r.headers["Location"].startswith("http://dhis.example.org/api/messageConversations/")
