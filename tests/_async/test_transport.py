@@ -10,6 +10,7 @@ from pytest_httpx import HTTPXMock
 
 from dhis2w import (
     ApiError,
+    AsyncClient,
     AuthenticationError,
     ConflictError,
     NotFoundError,
@@ -356,6 +357,15 @@ async def test_connect_errors_back_off_too(httpx_mock: HTTPXMock, sleeps: list[f
     assert sleeps == [1.0, 2.0]
 
 
+async def write(client: AsyncClient, method: str) -> object:
+    """One raw write call of ``method``."""
+    if method == "POST":
+        return await client.post_raw("documents", json={"name": "x"})
+    if method == "PUT":
+        return await client.put_raw("documents/x", json={"name": "x"})
+    return await client.delete_raw("documents/x")
+
+
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE"])
 @pytest.mark.parametrize("status", [429, 502, 503, 504])
 async def test_writes_never_retried_on_status(
@@ -366,12 +376,7 @@ async def test_writes_never_retried_on_status(
     )
     async with make_client() as client:
         with pytest.raises(ApiError, match="later"):
-            if method == "POST":
-                await client.post_raw("documents", json={"name": "x"})
-            elif method == "PUT":
-                await client.put_raw("documents/x", json={"name": "x"})
-            else:
-                await client.delete_raw("documents/x")
+            await write(client, method)
     assert len(httpx_mock.get_requests()) == 1
     assert sleeps == []
 
@@ -386,10 +391,5 @@ async def test_writes_never_retried_once_sent(
     httpx_mock.add_exception(exc)
     async with make_client() as client:
         with pytest.raises(TransportError, match=type(exc).__name__):
-            if method == "POST":
-                await client.post_raw("documents", json={"name": "x"})
-            elif method == "PUT":
-                await client.put_raw("documents/x", json={"name": "x"})
-            else:
-                await client.delete_raw("documents/x")
+            await write(client, method)
     assert len(httpx_mock.get_requests()) == 1

@@ -14,6 +14,7 @@ from pytest_httpx import HTTPXMock
 from dhis2w import (
     ApiError,
     AuthenticationError,
+    Client,
     ConflictError,
     NotFoundError,
     PermissionDeniedError,
@@ -351,6 +352,15 @@ def test_connect_errors_back_off_too(httpx_mock: HTTPXMock, sleeps: list[float])
     assert sleeps == [1.0, 2.0]
 
 
+def write(client: Client, method: str) -> object:
+    """One raw write call of ``method``."""
+    if method == "POST":
+        return client.post_raw("documents", json={"name": "x"})
+    if method == "PUT":
+        return client.put_raw("documents/x", json={"name": "x"})
+    return client.delete_raw("documents/x")
+
+
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE"])
 @pytest.mark.parametrize("status", [429, 502, 503, 504])
 def test_writes_never_retried_on_status(
@@ -361,12 +371,7 @@ def test_writes_never_retried_on_status(
     )
     with make_client() as client:
         with pytest.raises(ApiError, match="later"):
-            if method == "POST":
-                client.post_raw("documents", json={"name": "x"})
-            elif method == "PUT":
-                client.put_raw("documents/x", json={"name": "x"})
-            else:
-                client.delete_raw("documents/x")
+            write(client, method)
     assert len(httpx_mock.get_requests()) == 1
     assert sleeps == []
 
@@ -379,10 +384,5 @@ def test_writes_never_retried_once_sent(httpx_mock: HTTPXMock, method: str, exc:
     httpx_mock.add_exception(exc)
     with make_client() as client:
         with pytest.raises(TransportError, match=type(exc).__name__):
-            if method == "POST":
-                client.post_raw("documents", json={"name": "x"})
-            elif method == "PUT":
-                client.put_raw("documents/x", json={"name": "x"})
-            else:
-                client.delete_raw("documents/x")
+            write(client, method)
     assert len(httpx_mock.get_requests()) == 1
