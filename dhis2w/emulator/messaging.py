@@ -289,19 +289,40 @@ def create_conversation(call: Call) -> Response:
     )
 
 
+_SPRING_TRUE = ("true", "on", "yes", "1")
+_SPRING_FALSE = ("false", "off", "no", "0")
+
+
+def _bool_param(call: Call, name: str) -> bool:
+    """A primitive ``boolean`` ``@RequestParam`` with ``defaultValue = "false"``: Spring's
+    StringToBooleanConverter values, anything else is a MethodArgumentTypeMismatch (400)."""
+    raw = (call.req.param(name) or "").strip()
+    if not raw:
+        return False
+    if raw.lower() in _SPRING_TRUE:
+        return True
+    if raw.lower() in _SPRING_FALSE:
+        return False
+    raise ApiError.wm(
+        400, f"Value '{raw}' is not valid for parameter {name}. It should be of type boolean"
+    )
+
+
 def reply(call: Call, uid: str) -> Response:
+    # Spring resolves @RequestBody and @RequestParam before the handler body runs, so an
+    # empty body or a bad ``internal`` is a 400 even for an unknown conversation.
+    raw = call.req.body
+    if not raw:
+        raise ApiError.wm(400, "Required request body is missing")
+    internal = _bool_param(call, "internal")
     conv = call.store.get_conversation(uid)
     if conv is None:
         raise ApiError.wm(404, f"Message conversation does not exist: {uid}")
-    internal = (call.req.param("internal") or "false").lower() == "true"
     d = call.store.directory
     if internal and not d.is_feedback_manager(call.user):
         raise ApiError.wm(403, "Not authorized to send internal messages", "E1006")
     if not _can_modify(call, call.user, conv):
         raise ApiError.wm(403, "Not authorized to send messages to this conversation.", "E1006")
-    raw = call.req.body
-    if not raw:
-        raise ApiError.wm(400, "Required request body is missing")
     text = raw.decode("utf-8", "replace")
     attachments = _claim_attachments(call, call.req.param_list("attachments"))
     ts = now_iso()
@@ -368,12 +389,12 @@ def feedback(call: Call) -> Response:
 
 
 def add_recipients(call: Call, uid: str) -> Response:
+    body = read_json(call)  # @RequestBody is read before the handler runs
     conv = call.store.get_conversation(uid)
     if conv is None:
         raise ApiError.wm(404, f"Message conversation does not exist: {uid}")
     if not _can_modify(call, call.user, conv):
         raise ApiError.wm(403, "Not authorized to change recipients in this conversation.", "E1006")
-    body = read_json(call)
     if not isinstance(body, dict):
         raise ApiError.wm(400, "JSON parse error: expected an object")
     recipients = _resolve_recipients(call, body)
@@ -556,6 +577,8 @@ def remove_for_user(call: Call, mc_uid: str, user_uid: str) -> Response:
 
 
 def bulk_remove(call: Call) -> Response:
+    if not call.req.param_list("mc"):
+        raise missing_param("mc", "List")  # @RequestParam("mc") List<String> is required
     user = _target_user(call, call.req.param("user"), "User does not exist: {}")
     uids = list(dict.fromkeys(call.req.param_list("mc")))
     convs = call.store.get_conversations(uids)

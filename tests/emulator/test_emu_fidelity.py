@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from emu_helpers import wm
 
 from dhis2w.emulator import seed
 
@@ -82,3 +83,65 @@ def test_host_default_port_omitted(admin: httpx.Client) -> None:
         headers={"Host": "dhis.example.org:80"},
     )
     assert r.headers["Location"].startswith("http://dhis.example.org/api/messageConversations/")
+
+
+def test_reply_empty_body_400_before_conversation_lookup(admin: httpx.Client) -> None:
+    """ref §0/§1 reply: ``@RequestBody String`` is resolved before the handler runs, so an
+    empty body is 400 (HttpMessageNotReadable) even for an unknown conversation."""
+    r = admin.post(f"{MC}/NoSuchConv1", content=b"")
+    assert r.status_code == 400
+    assert r.json()["httpStatusCode"] == 400
+
+
+def test_reply_bad_internal_flag_400(admin: httpx.Client) -> None:
+    """ref §0 (MethodArgumentTypeMismatch on primitive ``boolean internal``): 400 WebMessage
+    ``Value 'X' is not valid for parameter internal. It should be of type boolean``."""
+    r = admin.post(f"{MC}/{seed.CONV_STOCK_OUT.uid}", params={"internal": "maybe"}, content=b"x")
+    assert r.status_code == 400
+    assert r.json() == wm(
+        400, "Value 'maybe' is not valid for parameter internal. It should be of type boolean"
+    )
+    # Spring's boolean converter also takes yes/no/on/off/1/0
+    r = admin.post(f"{MC}/{seed.CONV_STOCK_OUT.uid}", params={"internal": "no"}, content=b"x")
+    assert r.status_code == 201
+
+
+def test_recipients_malformed_body_400_before_lookup(admin: httpx.Client) -> None:
+    """ref §0/§1 recipients: the JSON body is parsed before the handler runs (400, then 404)."""
+    r = admin.post(
+        f"{MC}/NoSuchConv1/recipients",
+        content=b"{bad",
+        headers={"Content-Type": "application/json"},
+    )
+    assert r.status_code == 400
+    r = admin.post(f"{MC}/NoSuchConv1/recipients", json={"users": []})
+    assert r.status_code == 404
+    assert r.json() == wm(404, "Message conversation does not exist: NoSuchConv1")
+
+
+def test_bulk_remove_without_mc_400(admin: httpx.Client) -> None:
+    """ref §0/§1 bulk DELETE: ``mc`` is a required @RequestParam -> Spring's 400 (BUGS.md E2)."""
+    r = admin.delete(MC)
+    assert r.status_code == 400
+    assert "'mc'" in r.json()["message"]
+
+
+@pytest.mark.parametrize(
+    ("body", "ctype"),
+    [(b"{bad", "application/json"), (b"", "application/json"), (b'{"a":', "application/json")],
+)
+def test_malformed_json_create_400_not_500(admin: httpx.Client, body: bytes, ctype: str) -> None:
+    """ref §0: HttpMessageNotReadable (bad or missing body) -> 400 WebMessage, never a 500."""
+    r = admin.post(MC, content=body, headers={"Content-Type": ctype})
+    assert r.status_code == 400
+    assert r.json()["status"] == "ERROR" and r.headers["Cache-Control"] == "no-cache, private"
+
+
+@pytest.mark.parametrize(
+    "ctype", ["text/plain", "application/xml", "application/x-www-form-urlencoded"]
+)
+def test_create_wrong_content_type_415(admin: httpx.Client, ctype: str) -> None:
+    """ref §1 POST: JSON only in 2.42 (XML dropped) -> 415 HttpMediaTypeNotSupported."""
+    r = admin.post(MC, content=b"<x/>", headers={"Content-Type": ctype})
+    assert r.status_code == 415
+    assert r.json()["httpStatus"] == "Unsupported Media Type"
