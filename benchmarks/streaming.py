@@ -211,7 +211,7 @@ def _child(kind: str, url: str, arg: str, target: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> Report:
-    args = parse_args(__doc__.splitlines()[0], argv, rounds=5)
+    args = parse_args(__doc__.splitlines()[0], argv, rounds=7)
     size = 4 * MB if args.quick else 100 * MB
     up_size = 1 * MB if args.quick else 9 * MB
     report = Report(
