@@ -12,7 +12,7 @@ import email.utils
 import mimetypes
 import re
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import PurePath
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -487,3 +487,104 @@ def uid_from_response(location: str | None, body: bytes) -> str | None:
             if is_uid(uid):
                 return str(uid)
     return None
+
+
+# --- directory (name -> UID) --------------------------------------------------------------------
+#: How many matches a name lookup asks for: enough to list the candidates of an ambiguous name.
+DIRECTORY_MAX_CANDIDATES = 25
+
+
+class DirectoryCandidate(msgspec.Struct):
+    """One object a name matched: its UID and a label to show when the name is ambiguous."""
+
+    id: str
+    label: str
+
+
+class DirectoryKind(msgspec.Struct, frozen=True):
+    """How to look one kind of object up by name: where, by which properties (in order of
+    preference), with which fields, and how to read the candidates from the answer."""
+
+    what: str
+    path: str
+    properties: tuple[str, ...]
+    fields: str
+    candidates: Callable[[bytes, str], list[DirectoryCandidate]]
+
+
+def _user_candidates(body: bytes, path: str) -> list[DirectoryCandidate]:
+    page = decode(models.user_page_decoder, body, method="GET", path=path, status_code=200)
+    return [
+        DirectoryCandidate(u.id, u.username or u.display_name or u.name or u.id) for u in page.users
+    ]
+
+
+def _group_candidates(body: bytes, path: str) -> list[DirectoryCandidate]:
+    page = decode(models.user_group_page_decoder, body, method="GET", path=path, status_code=200)
+    return [DirectoryCandidate(g.id, g.display_name or g.name or g.id) for g in page.user_groups]
+
+
+def _org_unit_candidates(body: bytes, path: str) -> list[DirectoryCandidate]:
+    page = decode(
+        models.organisation_unit_page_decoder, body, method="GET", path=path, status_code=200
+    )
+    return [
+        DirectoryCandidate(o.id, o.path or o.display_name or o.name or o.id)
+        for o in page.organisation_units
+    ]
+
+
+USERS = DirectoryKind(
+    what="user",
+    path="/api/users",
+    properties=("username", "displayName"),
+    fields=USER_FIELDS,
+    candidates=_user_candidates,
+)
+USER_GROUPS = DirectoryKind(
+    what="user group",
+    path="/api/userGroups",
+    properties=("name", "code"),
+    fields=NAMED_FIELDS,
+    candidates=_group_candidates,
+)
+ORGANISATION_UNITS = DirectoryKind(
+    what="organisation unit",
+    path="/api/organisationUnits",
+    properties=("code", "name"),
+    fields=NAMED_FIELDS + ",path",
+    candidates=_org_unit_candidates,
+)
+
+
+def directory_params(kind: DirectoryKind, prop: str, name: str) -> QueryParams:
+    """An exact-match lookup. The value is everything after the second colon, so names with
+    colons or commas stay one value (BUGS.md Q1)."""
+    return [
+        ("fields", kind.fields),
+        ("filter", f"{prop}:eq:{name}"),
+        ("pageSize", str(DIRECTORY_MAX_CANDIDATES)),
+    ]
+
+
+def ambiguous_name_message(
+    kind: DirectoryKind, name: str, prop: str, candidates: list[DirectoryCandidate]
+) -> str:
+    listed = ", ".join(f"{c.id} ({c.label})" for c in candidates)
+    return (
+        f"{kind.what} {name!r} matches {len(candidates)} by {prop}: {listed}; use the UID instead"
+    )
+
+
+def unknown_name_message(kind: DirectoryKind, name: str) -> str:
+    return f"no {kind.what} with {' or '.join(kind.properties)} {name!r}"
+
+
+def directory_names(names: str | Iterable[str]) -> list[str]:
+    """One name or many -> a list of stripped, non-empty names (bad items refused)."""
+    items = [names] if isinstance(names, str) else list(names)
+    cleaned = [item.strip() if isinstance(item, str) else item for item in items]
+    for item in cleaned:
+        if not isinstance(item, str) or not item:
+            raise InvalidInputError(f"{item!r} is not a name or UID")
+    return cleaned

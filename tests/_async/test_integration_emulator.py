@@ -181,6 +181,7 @@ async def test_directory(dhis2_async_client: AsyncClient, dhis2_emulator: Emulat
     assert await directory.resolve_users(["fatmata"]) == [dhis2_emulator.user("fatmata").uid]
     assert await directory.resolve_users(["Fatmata Kamara"]) == [dhis2_emulator.user("fatmata").uid]
     assert await directory.resolve_user_groups(["Bo district health team"]) == ["BoTeamGrp01"]
+    assert await directory.resolve_user_groups("BO_DHMT") == ["BoTeamGrp01"]
     assert await directory.resolve_organisation_units(["OU_264"]) == ["O6uvpzGd5pu"]
     assert await directory.resolve_organisation_units(["Bo"]) == ["O6uvpzGd5pu"]
     with pytest.raises(UnknownNameError):

@@ -227,10 +227,21 @@ async def test_ambiguous_group_and_org_unit_list_candidates(httpx_mock: HTTPXMoc
 
 
 async def test_unknown_group_and_org_unit(httpx_mock: HTTPXMock) -> None:
-    httpx_mock.add_response(json={"userGroups": []})
+    httpx_mock.add_response(json={"userGroups": []}, is_reusable=True)
     httpx_mock.add_response(json={"organisationUnits": []}, is_reusable=True)
     async with make_client() as client:
-        with pytest.raises(UnknownNameError, match="no user group with name 'Nobody'"):
+        with pytest.raises(UnknownNameError, match="no user group with name or code 'Nobody'"):
             await client.directory.resolve_user_groups("Nobody")
         with pytest.raises(UnknownNameError, match="code or name 'Atlantis'"):
             await client.directory.resolve_organisation_units(["Atlantis"])
+
+
+async def test_user_group_by_code_after_name(httpx_mock: HTTPXMock) -> None:
+    # A group code (what admins script with) resolves when no group has that name.
+    httpx_mock.add_response(json={"userGroups": []})
+    httpx_mock.add_response(json={"userGroups": [{"id": GROUP, "name": "Bo team", "code": "BO"}]})
+    async with make_client() as client:
+        assert await client.directory.resolve_user_groups("BO") == [GROUP]
+    filters = [dict(query(r))["filter"] for r in httpx_mock.get_requests()]
+    assert filters == ["name:eq:BO", "code:eq:BO"]
+    assert all(r.url.path == "/api/userGroups" for r in httpx_mock.get_requests())

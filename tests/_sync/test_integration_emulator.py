@@ -177,6 +177,7 @@ def test_directory(dhis2_client: Client, dhis2_emulator: EmulatorHandle) -> None
     assert directory.resolve_users(["fatmata"]) == [dhis2_emulator.user("fatmata").uid]
     assert directory.resolve_users(["Fatmata Kamara"]) == [dhis2_emulator.user("fatmata").uid]
     assert directory.resolve_user_groups(["Bo district health team"]) == ["BoTeamGrp01"]
+    assert directory.resolve_user_groups("BO_DHMT") == ["BoTeamGrp01"]
     assert directory.resolve_organisation_units(["OU_264"]) == ["O6uvpzGd5pu"]
     assert directory.resolve_organisation_units(["Bo"]) == ["O6uvpzGd5pu"]
     with pytest.raises(UnknownNameError):
