@@ -124,7 +124,8 @@ UserGroups = Annotated[
     _Several,
     Field(
         description=(
-            "User groups, each a UID or the exact group name; every member becomes a recipient."
+            "User groups, each a UID, the exact group name or its code; every member "
+            "becomes a recipient."
         ),
     ),
 ]
