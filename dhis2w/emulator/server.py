@@ -34,6 +34,12 @@ class _BadRequest(Exception):
     pass
 
 
+_BAD_REQUEST = (
+    b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain;charset=UTF-8\r\n"
+    b"Content-Length: 11\r\nConnection: close\r\n\r\nBad Request"
+)
+
+
 class _LengthReader:
     """Reads at most ``remaining`` bytes of a request body from the connection."""
 
@@ -127,7 +133,11 @@ class _Handler(socketserver.BaseRequestHandler):
             while not srv.closing:
                 if not self._one(sock, rfile):
                     break
-        except (OSError, ConnectionError, _BadRequest, ValueError):
+        except _BadRequest:
+            # Tomcat answers a malformed request line, header or length with 400 and closes
+            with contextlib.suppress(OSError):
+                sock.sendall(_BAD_REQUEST)
+        except (OSError, ConnectionError, ValueError):
             pass
         finally:
             srv.track(sock, False)
@@ -163,7 +173,10 @@ class _Handler(socketserver.BaseRequestHandler):
         if "chunked" in headers.get("transfer-encoding", "").lower():
             reader: _LengthReader | _ChunkedReader = _ChunkedReader(rfile)
         else:
-            reader = _LengthReader(rfile, int(headers.get("content-length", "0") or 0))
+            raw_length = headers.get("content-length", "0").strip() or "0"
+            if not raw_length.isdigit():
+                raise _BadRequest()
+            reader = _LengthReader(rfile, int(raw_length))
         if headers.get("expect", "").lower() == "100-continue":
             sock.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
         path, _, query = target.partition("?")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import concurrent.futures
 import os
 import socket
+import threading
 from pathlib import Path
 
 import httpx
@@ -112,29 +113,41 @@ def test_two_servers_share_a_file(tmp_path: Path) -> None:
 
 
 def test_concurrent_creates_all_land(emu: EmulatorHandle) -> None:
-    """Concurrency: 200 concurrent creates over several connections all land exactly once."""
+    """Concurrency: 1,000 concurrent creates from 32 threads (each on its own keep-alive
+    connection) all land exactly once: 1,000 distinct Locations, 1,000 conversations."""
+    local = threading.local()
+    clients: list[httpx.Client] = []
+    lock = threading.Lock()
+
+    def client() -> httpx.Client:
+        if not hasattr(local, "client"):
+            local.client = httpx.Client(base_url=emu.url, auth=("admin", "district"), timeout=60)
+            with lock:
+                clients.append(local.client)
+        c: httpx.Client = local.client
+        return c
 
     def create(i: int) -> str:
-        with httpx.Client(base_url=emu.url, auth=("admin", "district")) as c:
-            r = c.post(
-                MC,
-                json={
-                    "subject": f"Concurrent {i}",
-                    "text": "x",
-                    "users": [{"id": seed.FATMATA.uid}],
-                },
-            )
-            assert r.status_code == 201
-            return uid_from_location(r)
+        r = client().post(
+            MC,
+            json={"subject": f"Concurrent {i}", "text": "x", "users": [{"id": seed.FATMATA.uid}]},
+        )
+        assert r.status_code == 201, r.text
+        return uid_from_location(r)
 
-    with concurrent.futures.ThreadPoolExecutor(16) as pool:
-        uids = list(pool.map(create, range(200)))
-    assert len(set(uids)) == 200
+    try:
+        with concurrent.futures.ThreadPoolExecutor(32) as pool:
+            uids = list(pool.map(create, range(1000)))
+    finally:
+        for c in clients:
+            c.close()
+    assert len(set(uids)) == 1000
     with httpx.Client(base_url=emu.url, auth=("fatmata", seed.FATMATA.password)) as c:
-        total = c.get(MC, params={"filter": "subject:like:Concurrent", "pageSize": 1}).json()[
-            "pager"
-        ]["total"]
-    assert total == 200
+        body = c.get(
+            MC, params={"filter": "subject:like:Concurrent", "fields": "subject", "paging": "false"}
+        ).json()
+    subjects = sorted(cv["subject"] for cv in body["messageConversations"])
+    assert subjects == sorted(f"Concurrent {i}" for i in range(1000))
 
 
 def test_bulk_create_and_paging(emu: EmulatorHandle, admin: httpx.Client) -> None:
