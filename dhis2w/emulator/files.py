@@ -154,7 +154,7 @@ def file_data(call: Call, uid: str) -> Response:
     file = call.store.get_file(uid)
     if file is None:
         raise _not_found("FileResource", uid)
-    if file["domain"] in ("DATA_VALUE", "PUSH_ANALYSIS"):
+    if file["domain"] in ("DATA_VALUE", "PUSH_ANALYSIS") or not _may_read_avatar(call, file):
         raise ApiError.wm(
             403,
             f"You don't have access to fileResource '{uid}' or this fileResource is not "
@@ -166,6 +166,14 @@ def file_data(call: Call, uid: str) -> Response:
             409, "The content is being processed and is not available yet. Try again later."
         )
     return file_response(call, file)
+
+
+def _may_read_avatar(call: Call, file: dict[str, Any]) -> bool:
+    """ref §3: a USER_AVATAR needs ``F_USER_VIEW`` (or ``ALL``) or being its owner."""
+    if file["domain"] != "USER_AVATAR":
+        return True
+    auths = set(call.user.authorities)
+    return bool(auths & {"ALL", "F_USER_VIEW"}) or file["created_by"] == call.user.uid
 
 
 def route_file_resources(call: Call, method: str, parts: list[str]) -> Response:

@@ -246,3 +246,20 @@ def test_document_external_create(admin: httpx.Client) -> None:
         admin.get(r.headers["Location"].split("/api", 1)[1].join(["/api", ""])).json()["name"]
         == "Guide"
     )
+
+
+def test_file_data_user_avatar_access(as_user) -> None:  # type: ignore[no-untyped-def]
+    """ref §3 /data: USER_AVATAR needs F_USER_VIEW (or ALL) or ownership; others get the 403."""
+    owner = as_user("ibrahim")
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+    fr = upload(owner, png, name="me.png", content_type="image/png", domain="USER_AVATAR")
+    uid = fr.json()["response"]["fileResource"]["id"]
+    _wait_stored(owner, uid)
+    assert owner.get(f"/api/fileResources/{uid}/data").content == png
+    assert as_user("admin").get(f"/api/fileResources/{uid}/data").status_code == 200
+    r = as_user("isatu").get(f"/api/fileResources/{uid}/data")
+    assert r.status_code == 403
+    assert r.json()["message"] == (
+        f"You don't have access to fileResource '{uid}' or this fileResource is not "
+        "available from this endpoint"
+    )
