@@ -13,7 +13,7 @@ import time
 
 import httpx
 import pytest
-from emu_helpers import wm
+from emu_helpers import send, wm
 
 from dhis2w.emulator import seed
 
@@ -227,3 +227,37 @@ def test_malformed_http_is_400(emu, request_head: bytes) -> None:  # type: ignor
     finally:
         sock.close()
     assert data.startswith(b"HTTP/1.1 400 ")
+
+
+def test_fields_exclusion_unknown_and_all(admin: httpx.Client) -> None:
+    """ref §2: ``!x`` removes a field from ``*``, unknown names are silently ignored, ``:all``
+    is ``*``; with ``*`` the assignee renders ``{id}`` only."""
+    uid = seed.CONV_TICKET_DHIS2_LOGIN.uid
+    star = admin.get(f"{MC}/{uid}").json()
+    assert star["assignee"] == {"id": seed.MOHAMED.uid}
+    assert admin.get(f"{MC}/{uid}", params={"fields": ":all"}).json() == star
+    trimmed = admin.get(f"{MC}/{uid}", params={"fields": "*,!messages,!userMessages,nope"}).json()
+    assert "messages" not in trimmed and "userMessages" not in trimmed and "nope" not in trimmed
+    assert set(star) - set(trimmed) == {"messages", "userMessages"}
+    assert admin.get(f"{MC}/{uid}", params={"fields": "nope,id"}).json() == {"id": uid}
+
+
+def test_filters_on_ticket_status_and_priority(admin: httpx.Client) -> None:
+    """ref §0/§1: filter on status, priority (eq and in), combined with AND by default."""
+    uid = send(admin, [seed.FATMATA.uid], subject="Ticket-like")
+    assert admin.post(
+        f"{MC}/{uid}/priority", params={"messageConversationPriority": "HIGH"}
+    ).json() == {"HIGH": [uid]}
+    assert admin.post(
+        f"{MC}/{uid}/status", params={"messageConversationStatus": "PENDING"}
+    ).json() == {"PENDING": [uid]}
+
+    def ids(*filters: str, **extra: str) -> list[str]:
+        params = [("filter", f) for f in filters] + list(extra.items())
+        return [c["id"] for c in admin.get(MC, params=params).json()["messageConversations"]]
+
+    assert ids("priority:eq:HIGH") == [uid]
+    assert ids("status:in:[PENDING,SOLVED]", "priority:eq:HIGH") == [uid]
+    assert ids("status:eq:PENDING", "priority:eq:LOW") == []
+    assert uid in ids("status:eq:PENDING", "priority:eq:LOW", rootJunction="OR")
+    assert ids("subject:like:Ticket-like", "followUp:eq:false", "read:eq:true") == [uid]
