@@ -55,7 +55,7 @@ def parse_args(
     argv: Sequence[str] | None = None,
     *,
     rounds: int = 7,
-    extra: Callable[[argparse.ArgumentParser], None] | None = None,
+    extra: Callable[[argparse.ArgumentParser], object] | None = None,
 ) -> argparse.Namespace:
     """The options every benchmark shares: ``--quick`` (tiny sizes, for the smoke test),
     ``--rounds`` (timed rounds after one warm-up round) and ``--json`` (also print the
@@ -222,9 +222,9 @@ class Report:
                 )
         for r in self.ratios:
             print(r.line())
-        for label, value, met in self.facts:
+        for label, text, met in self.facts:
             verdict = {True: "MET", False: "MISSED", None: "(info)"}[met]
-            print(f"FACT   {label:<62} {value}   {verdict}")
+            print(f"FACT   {label:<62} {text}   {verdict}")
         if as_json:
             print(
                 json.dumps(

@@ -119,16 +119,16 @@ def generate_page(
     ``list_conversations`` asks the server for.
     """
     rng = random.Random(seed)
-    users = []
+    users: list[dict[str, str]] = []
     for _ in range(40):
-        first, last = rng.choice(_FIRST), rng.choice(_LAST)
-        username = f"{first.lower()}.{last.lower()}{rng.randint(1, 99)}"
+        first, surname = rng.choice(_FIRST), rng.choice(_LAST)
+        username = f"{first.lower()}.{surname.lower()}{rng.randint(1, 99)}"
         users.append(
             {
                 "id": _uid(rng),
                 "code": username.upper(),
-                "name": f"{first} {last}",
-                "displayName": f"{first} {last}",
+                "name": f"{first} {surname}",
+                "displayName": f"{first} {surname}",
                 "username": username,
             }
         )
@@ -139,7 +139,7 @@ def generate_page(
         mtype = rng.choice(_TYPES)
         participants = rng.sample(users, rng.randint(1, 3))
         sender = participants[0]
-        messages = []
+        messages: list[dict[str, Any]] = []
         moment = created
         for _m in range(rng.randint(1, 3)):
             moment = moment + timedelta(
@@ -598,7 +598,8 @@ def contenders(body: bytes) -> dict[str, Any]:
     if proposed is not None:
 
         def dhis2w_gc_false() -> list[Any]:
-            return proposed.decode(body).conversations
+            rows: list[Any] = proposed.decode(body).conversations
+            return rows
 
         found[PROPOSED] = dhis2w_gc_false
     return found

@@ -51,15 +51,17 @@ PAGE_SIZE = 200
 PATH = "/api/messageConversations"
 
 
-def _params(page: int, page_size: int = PAGE_SIZE) -> list[tuple[str, str]]:
+def _params(page: int, page_size: int = PAGE_SIZE) -> httpx.QueryParams:
     from dhis2w import _wire
 
-    return [
-        ("fields", _wire.CONVERSATION_LIST_FIELDS),
-        ("order", "lastMessage:desc"),
-        ("page", str(page)),
-        ("pageSize", str(page_size)),
-    ]
+    return httpx.QueryParams(
+        [
+            ("fields", _wire.CONVERSATION_LIST_FIELDS),
+            ("order", "lastMessage:desc"),
+            ("page", str(page)),
+            ("pageSize", str(page_size)),
+        ]
+    )
 
 
 def _profile(url: str) -> Any:

@@ -27,6 +27,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -130,14 +131,14 @@ def _download_sync(url: str, ids: list[str], dest: Path) -> None:
     from dhis2w import Client
 
     with Client(_profile(url)) as client:
-        client.messaging.download_attachment(*ids, dest=dest)
+        client.messaging.download_attachment(ids[0], ids[1], ids[2], dest=dest)
 
 
 async def _download_async(url: str, ids: list[str], dest: Path) -> None:
     from dhis2w import AsyncClient
 
     async with AsyncClient(_profile(url)) as client:
-        await client.messaging.download_attachment(*ids, dest=dest)
+        await client.messaging.download_attachment(ids[0], ids[1], ids[2], dest=dest)
 
 
 def _upload_raw(url: str, source: Path) -> None:
@@ -161,44 +162,35 @@ async def _upload_async(url: str, source: Path) -> None:
         await client.files.upload_file_resource(source, domain="MESSAGE_ATTACHMENT")
 
 
-def _child(kind: str, url: str, arg: str, target: str) -> None:
-    """One measured transfer: warm up on a small transfer, reset the peak, do the real one."""
-    if kind.startswith("download"):
-        mc, msg, file = arg.split(",")
-        path = f"/api/messageConversations/{mc}/{msg}/attachments/{file}"
-        dest = Path(target)
-        ids = [mc, msg, file]
-        run = {
+def _actions(url: str, arg: str, dest: Path) -> dict[str, Callable[[], object]]:
+    """Every transfer kind as a zero-argument call (``arg``: ``mc,msg,file`` or a path)."""
+    if "," in arg:
+        ids = arg.split(",")
+        path = "/api/messageConversations/{}/{}/attachments/{}".format(*ids)
+        return {
             "download-raw": lambda: _download_raw(url, path, dest),
             "download-raw_async": lambda: anyio.run(_download_raw_async, url, path, dest),
             "download-sync": lambda: _download_sync(url, ids, dest),
             "download-async": lambda: anyio.run(_download_async, url, ids, dest),
-        }[kind]
-        warm_file = os.environ.get("BENCH_WARM_IDS")
-        if warm_file:  # warm up on a small attachment: imports, connection pool, code paths
-            wmc, wmsg, wfile = warm_file.split(",")
-            wpath = f"/api/messageConversations/{wmc}/{wmsg}/attachments/{wfile}"
-            warm = {
-                "download-raw": lambda: _download_raw(url, wpath, dest),
-                "download-raw_async": lambda: anyio.run(_download_raw_async, url, wpath, dest),
-                "download-sync": lambda: _download_sync(url, [wmc, wmsg, wfile], dest),
-                "download-async": lambda: anyio.run(_download_async, url, [wmc, wmsg, wfile], dest),
-            }[kind]
-            warm()
-    else:
-        source = Path(arg)
-        run = {
-            "upload-raw": lambda: _upload_raw(url, source),
-            "upload-sync": lambda: _upload_sync(url, source),
-            "upload-async": lambda: anyio.run(_upload_async, url, source),
-        }[kind]
-        warm_path = os.environ.get("BENCH_WARM_UPLOAD")
-        if warm_path:
-            {
-                "upload-raw": lambda: _upload_raw(url, Path(warm_path)),
-                "upload-sync": lambda: _upload_sync(url, Path(warm_path)),
-                "upload-async": lambda: anyio.run(_upload_async, url, Path(warm_path)),
-            }[kind]()
+        }
+    source = Path(arg)
+    return {
+        "upload-raw": lambda: _upload_raw(url, source),
+        "upload-sync": lambda: _upload_sync(url, source),
+        "upload-async": lambda: anyio.run(_upload_async, url, source),
+    }
+
+
+def _child(kind: str, url: str, arg: str, target: str) -> None:
+    """One measured transfer: warm up on a small transfer of the same kind (imports,
+    connection pool, code paths), reset the peak, do the real one."""
+    dest = Path(target)
+    warm_arg = os.environ.get(
+        "BENCH_WARM_IDS" if kind.startswith("download") else "BENCH_WARM_UPLOAD"
+    )
+    if warm_arg:
+        _actions(url, warm_arg, dest)[kind]()
+    run = _actions(url, arg, dest)[kind]
     baseline = current_rss()
     reset_peak_rss()
     start = time.perf_counter()
