@@ -11,7 +11,7 @@ from __future__ import annotations
 import shutil
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -76,14 +76,54 @@ def fmt_bytes(n: int | None) -> str:
     return f"{n} B"  # pragma: no cover
 
 
+def _char_widths(text: str) -> Iterator[tuple[str, int]]:
+    """Each character with the terminal columns it adds: CJK and emoji 2, marks 0."""
+    import unicodedata
+
+    previous = 0
+    for ch in text:
+        if ch == "\ufe0f":  # emoji presentation: a narrow symbol (⚠) becomes 2 wide
+            yield ch, 1 if previous == 1 else 0
+            previous = 2
+        elif unicodedata.combining(ch) or unicodedata.category(ch) in ("Cf", "Mn", "Me"):
+            yield ch, 0  # accents typed as combining marks, zero-width joiners, ...
+        else:
+            previous = 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+            yield ch, previous
+
+
+def display_width(text: str) -> int:
+    """Terminal columns ``text`` takes.
+
+    ``len`` is wrong for exactly the subjects DHIS2 users write (``📢``, ``疟疾``, accents
+    typed as combining marks), and a table padded by ``len`` is misaligned.
+    """
+    if text.isascii():
+        return len(text)
+    return sum(w for _, w in _char_widths(text))
+
+
+def pad(text: str, width: int, align: str = "<") -> str:
+    """``text`` padded with spaces to ``width`` terminal columns."""
+    fill = " " * max(width - display_width(text), 0)
+    return fill + text if align == ">" else text + fill
+
+
 def truncate(text: str, width: int) -> str:
-    """Cut ``text`` to ``width`` characters, marking the cut with an ellipsis."""
+    """Cut ``text`` to ``width`` terminal columns, marking the cut with an ellipsis."""
     text = " ".join(text.split())  # tables are one line per row
-    if len(text) <= width:
+    if display_width(text) <= width:
         return text
-    if width <= 1:
-        return text[:width]
-    return text[: width - 1] + ELLIPSIS
+    if width <= 0:
+        return ""
+    budget, used, kept = width - 1, 0, []  # keep one column for the ellipsis
+    for ch, w in _char_widths(text):
+        if used + w > budget:
+            break
+        kept.append(ch)
+        used += w
+    # a wide character that did not fit leaves a column over: pad it, never misalign
+    return pad("".join(kept) + ELLIPSIS, width)
 
 
 def styled(state: AppState, text: str, **style: Any) -> str:
@@ -109,9 +149,22 @@ class Column:
     ``flex`` columns share the space left on the line, but keep at least ``min_width``.
     When the line is still too long, columns with a ``shrink`` rank give up width, lowest
     rank first, down to ``floor`` (default: ``min_width``); the others never shrink.
+    When even that does not fit, columns with a ``drop`` rank are hidden, lowest rank first,
+    rather than cut into something unreadable (a date cut to ``2024-09-1…``). While there is
+    still a column to drop, a shrinking column keeps ``keep`` (default: ``floor``) columns.
     """
 
-    __slots__ = ("align", "flex", "floor", "header", "max_width", "min_width", "shrink")
+    __slots__ = (
+        "align",
+        "drop",
+        "flex",
+        "floor",
+        "header",
+        "keep",
+        "max_width",
+        "min_width",
+        "shrink",
+    )
 
     def __init__(
         self,
@@ -122,9 +175,12 @@ class Column:
         min_width: int = 6,
         shrink: int | None = None,
         floor: int | None = None,
+        drop: int | None = None,
+        keep: int | None = None,
     ) -> None:
         self.header, self.max_width, self.flex, self.align = header, max_width, flex, align
-        self.min_width, self.shrink, self.floor = min_width, shrink, floor
+        self.min_width, self.shrink, self.floor, self.drop = min_width, shrink, floor, drop
+        self.keep = keep
 
 
 class Cell:
@@ -145,14 +201,14 @@ def terminal_width() -> int:
     return shutil.get_terminal_size((100, 24)).columns
 
 
-def column_widths(
-    columns: Sequence[Column], rows: Sequence[Sequence[Cell]], width: int, gap: int = 2
+def _fit(
+    columns: Sequence[Column], naturals: Sequence[int], width: int, gap: int, soft: bool
 ) -> list[int]:
     """Natural widths capped per column; flex columns fill the line, shrinkable ones fit it."""
-    widths = []
-    for i, col in enumerate(columns):
-        natural = max([len(col.header), *(len(" ".join(r[i].text.split())) for r in rows)])
-        widths.append(min(natural, col.max_width) if col.max_width else natural)
+    widths = [
+        min(n, col.max_width) if col.max_width else n
+        for col, n in zip(columns, naturals, strict=True)
+    ]
     spacing = gap * (len(columns) - 1)
     flex = [i for i, c in enumerate(columns) if c.flex]
     if flex:
@@ -166,10 +222,37 @@ def column_widths(
         if excess <= 0:
             break
         floor = columns[i].floor or columns[i].min_width
+        keep = columns[i].keep
+        if soft and keep:
+            floor = max(floor, keep)
         give = min(excess, max(widths[i] - floor, 0))
         widths[i] -= give
         excess -= give
     return widths
+
+
+def column_widths(
+    columns: Sequence[Column], rows: Sequence[Sequence[Cell]], width: int, gap: int = 2
+) -> list[int]:
+    """Each column's width in terminal columns; 0 for a column hidden to fit ``width``."""
+    naturals = [
+        max(
+            [display_width(col.header), *(display_width(" ".join(r[i].text.split())) for r in rows)]
+        )
+        for i, col in enumerate(columns)
+    ]
+    shown = list(range(len(columns)))
+    while True:
+        droppable = sorted((columns[i].drop, i) for i in shown if columns[i].drop is not None)
+        cols, nats = [columns[i] for i in shown], [naturals[i] for i in shown]
+        widths = _fit(cols, nats, width, gap, soft=bool(droppable))
+        if sum(widths) + gap * (len(shown) - 1) <= width or not droppable:
+            break
+        shown.remove(droppable[0][1])
+    result = [0] * len(columns)
+    for i, w in zip(shown, widths, strict=True):
+        result[i] = w
+    return result
 
 
 def render_table(
@@ -181,24 +264,41 @@ def render_table(
     """The table as lines (header first), fitted to ``width`` (default: the terminal)."""
     cells = [[_plain(c) for c in row] for row in rows]
     widths = column_widths(columns, cells, terminal_width() if width is None else width)
+    shown = [i for i, w in enumerate(widths) if w > 0]
     lines = []
-    header = "  ".join(
-        f"{truncate(c.header, w):{c.align}{w}}" for c, w in zip(columns, widths, strict=True)
-    )
+    header = "  ".join(pad(truncate(columns[i].header, widths[i]), widths[i]) for i in shown)
     lines.append(styled(state, header.rstrip(), bold=True))
     for row in cells:
-        parts = []
-        for col, w, cell in zip(columns, widths, row, strict=True):
-            parts.append(styled(state, f"{truncate(cell.text, w):{col.align}{w}}", **cell.style))
+        parts = [
+            styled(
+                state,
+                pad(truncate(row[i].text, widths[i]), widths[i], columns[i].align),
+                **row[i].style,
+            )
+            for i in shown
+        ]
         lines.append("  ".join(parts).rstrip())
     return lines
+
+
+def hidden_columns(
+    columns: Sequence[Column], rows: Sequence[Sequence[str | Cell]], width: int | None = None
+) -> list[str]:
+    """Headers of the columns :func:`render_table` leaves out to fit ``width``."""
+    cells = [[_plain(c) for c in row] for row in rows]
+    widths = column_widths(columns, cells, terminal_width() if width is None else width)
+    return [c.header for c, w in zip(columns, widths, strict=True) if w == 0]
 
 
 def echo_table(
     state: AppState, columns: Sequence[Column], rows: Sequence[Sequence[str | Cell]]
 ) -> None:
+    """Print the table; say on stderr which columns a narrow terminal left out."""
     for line in render_table(state, columns, rows):
         click.echo(line, color=state.color)
+    hidden = hidden_columns(columns, rows)
+    if hidden:
+        info(f"(not shown at this width: {', '.join(hidden)}; widen the terminal or use --json)")
 
 
 def echo_fields(state: AppState, pairs: Iterable[tuple[str, Any]]) -> None:
@@ -207,9 +307,10 @@ def echo_fields(state: AppState, pairs: Iterable[tuple[str, Any]]) -> None:
     items = [(k, v) for k, v in items if v != ""]
     if not items:
         return
-    pad = max(len(k) for k, _ in items) + 1
+    key_width = max(len(k) for k, _ in items) + 1
     for key, value in items:
-        click.echo(f"{styled(state, f'{key}:'.ljust(pad), bold=True)} {value}", color=state.color)
+        label = styled(state, f"{key}:".ljust(key_width), bold=True)
+        click.echo(f"{label} {value}", color=state.color)
 
 
 # -- progress ---------------------------------------------------------------------------

@@ -38,15 +38,17 @@ if TYPE_CHECKING:
 MAGENTA_TYPES = frozenset({"TICKET", "SYSTEM", "VALIDATION_RESULT", "SYSTEM_VERSION_UPDATE"})
 BLUE_TYPES = frozenset({"PRIVATE", "DIRECT"})
 
-#: On a narrow terminal the type gives way first, then the sender, then the subject.
+#: On a narrow terminal the type gives way first, then the sender, then the subject; when
+#: that is not enough the message count and then the date are hidden (never cut: a date
+#: cut to ``2024-09-1…`` says nothing). The id is never cut either.
 CONVERSATION_COLUMNS = (
     Column("id", max_width=11),
     Column("read", max_width=4),
     Column("type", max_width=17, min_width=7, shrink=1),
-    Column("subject", flex=True, min_width=24, floor=8, shrink=3),
+    Column("subject", flex=True, min_width=24, floor=12, keep=20, shrink=3),
     Column("last sender", max_width=24, min_width=10, shrink=2),
-    Column("messages", max_width=8, align=">", min_width=4, shrink=4),
-    Column("last message", max_width=16, min_width=10, shrink=5),
+    Column("messages", max_width=8, align=">", min_width=8, drop=1),
+    Column("last message", max_width=16, min_width=16, drop=2),
 )
 
 
@@ -184,8 +186,8 @@ DOCUMENT_COLUMNS = (
     Column("id", max_width=11),
     Column("name", flex=True, min_width=10, shrink=1),
     Column("kind", max_width=8),
-    Column("content type", max_width=24, min_width=8, shrink=2),
-    Column("last updated", max_width=16),
+    Column("content type", max_width=24, min_width=8, shrink=2, drop=1),
+    Column("last updated", max_width=16, drop=2),
 )
 
 

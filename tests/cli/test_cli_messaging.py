@@ -108,6 +108,22 @@ def test_list_fits_a_narrow_terminal(dhis2: Dhis2Runner) -> None:
     assert "…" in out  # long subjects are cut with an ellipsis
 
 
+def test_list_at_60_columns_with_unicode_subjects_stays_aligned(dhis2: Dhis2Runner) -> None:
+    from dhis2w_cli.output import display_width
+
+    dhis2("messaging", "send", "📢 疟疾病例报告 weekly summary", "x", "-u", "fatmata")
+    result = dhis2("messaging", "list", env={"COLUMNS": "60"})
+    header, *rows, _footer = lines(result.stdout)
+    assert all(display_width(line) <= 60 for line in result.stdout.splitlines())
+    sender_at = display_width(header[: header.index("last sen")])
+    for row in rows:  # every "last sender" cell starts under its header
+        named = [n for n in ("John Tr", "Fatmata", "Isatu", "Aminata") if n in row]
+        if named:
+            assert display_width(row[: row.index(named[0])]) == sender_at, row
+    assert all(UID_RE.match(row.split()[0]) for row in rows)  # ids are never cut
+    assert "not shown at this width: messages, last message" in result.stderr
+
+
 # -- get, unread-count -------------------------------------------------------------------
 
 

@@ -12,7 +12,9 @@ from dhis2w_cli.output import (
     Column,
     Progress,
     column_widths,
+    display_width,
     fmt_time,
+    hidden_columns,
     render_table,
     truncate,
 )
@@ -69,3 +71,51 @@ def test_progress_draws_on_a_terminal_only(monkeypatch: pytest.MonkeyPatch) -> N
 def test_fmt_time() -> None:
     assert fmt_time(datetime(2024, 9, 16, 12, 5, 44)) == "2024-09-16 12:05"
     assert fmt_time(None) == ""
+
+
+def test_display_width_counts_terminal_columns() -> None:
+    assert display_width("Report") == 6
+    assert display_width("疟疾报告") == 8  # CJK: two columns each
+    assert display_width("📢 notice") == 9
+    assert display_width("⚠\ufe0f alert") == 8  # emoji presentation makes ⚠ two wide
+    assert display_width("e\u0301quipe") == 6  # combining accent takes no column
+    assert display_width(truncate("疟疾病例报告 weekly", 7)) == 7
+    assert truncate("疟疾病例报告", 6) == "疟疾… "  # never one column short or over
+
+
+def test_table_aligns_wide_characters() -> None:
+    cols = [Column("subject", flex=True, min_width=10), Column("who")]
+    rows = [
+        [Cell("📢 疟疾病例报告 weekly summary for the district"), Cell("John")],
+        [Cell("Réunion de coordination — équipe"), Cell("Awa")],
+        [Cell("plain"), Cell("Isatu")],
+    ]
+    for width in (30, 60):
+        lines = render_table(AppState(), cols, rows, width=width)
+        starts = {display_width(line[: line.rindex("  ") + 2]) for line in lines}
+        assert len(starts) == 1, lines  # the second column starts at the same place
+        assert all(display_width(line) <= width for line in lines)
+
+
+def test_narrow_table_hides_droppable_columns_instead_of_cutting_them() -> None:
+    cols = [
+        Column("id", max_width=11),
+        Column("subject", flex=True, min_width=24, floor=8, keep=20, shrink=2),
+        Column("count", max_width=5, drop=1),
+        Column("when", max_width=16, drop=2),
+    ]
+    rows = [
+        [
+            Cell("CvStockOut1"),
+            Cell("Malaria stock-out at Ngelehun CHC"),
+            Cell("3"),
+            Cell("2024-09-16 12:05"),
+        ]
+    ]
+    wide = render_table(AppState(), cols, rows, width=80)
+    assert "2024-09-16 12:05" in wide[1] and hidden_columns(cols, rows, 80) == []
+    narrow = render_table(AppState(), cols, rows, width=40)
+    assert all(display_width(line) <= 40 for line in narrow)
+    assert "2024-09" not in narrow[1]  # hidden, not cut to "2024-09-1…"
+    assert hidden_columns(cols, rows, 40) == ["count", "when"]
+    assert narrow[1].startswith("CvStockOut1  Malaria stock-out at Ng")
