@@ -80,10 +80,28 @@ def attachment_options(f: F) -> F:
     return f
 
 
-def read_text(text: str) -> str:
-    """``-`` means standard input (long or multi-line bodies); trailing newlines dropped."""
-    if text == "-":
-        return sys.stdin.read().rstrip("\n")
+def read_text(text: str, what: str = "text") -> str:
+    """``-`` means standard input (long or multi-line bodies); trailing newlines dropped.
+
+    Blank text is refused here, before any recipient lookup or ``--attach`` upload: DHIS2
+    would refuse it anyway, after the files had been uploaded for nothing.
+    """
+    from_stdin = text == "-"
+    if from_stdin:
+        from .state import _isatty
+
+        if _isatty(sys.stdin):
+            info(f"reading the {what} from standard input; end it with Ctrl-D")
+        text = sys.stdin.read().rstrip("\n")
+    return require_text(text, what, " (standard input was empty)" if from_stdin else "")
+
+
+def require_text(text: str, what: str, note: str = "") -> str:
+    """Refuse a blank subject or text before anything is sent or uploaded (exit 2)."""
+    if not text.strip():
+        from dhis2w.errors import InvalidInputError
+
+        raise InvalidInputError(f"{what} is empty{note}")
     return text
 
 
@@ -246,6 +264,7 @@ def send(
     attach_paths: tuple[Path, ...],
 ) -> None:
     """Start a conversation; prints its UID. TEXT '-' reads standard input."""
+    require_text(subject, "subject")
     body = read_text(text)
     recipients = resolve_recipients(client, users, user_groups, org_units)
     files = upload_attachments(state, client, attachments, attach_paths)
@@ -291,6 +310,7 @@ def reply(
 @with_client
 def feedback(state: AppState, client: Client, subject: str, text: str) -> None:
     """Send feedback to the system's feedback recipients (a TICKET); prints its UID."""
+    require_text(subject, "subject")
     conv = client.messaging.send_feedback(subject=subject, text=read_text(text))
     if state.json:
         echo_json(conv)

@@ -77,13 +77,20 @@ def missing_param(param: str, java_type: str = "String") -> ApiError:
     )
 
 
-def read_json(call: Call) -> Any:
-    """Decode a JSON request body the way Spring's Jackson converter would complain."""
+def read_json(call: Call, *, consumes: bool = False) -> Any:
+    """Decode a JSON request body the way Spring's Jackson converter would complain.
+
+    A request without ``Content-Type`` counts as ``application/octet-stream`` (Spring): it is
+    a 415 on a ``consumes = application/json`` mapping (``consumes=True``, the generic
+    create), and on a plain ``@RequestBody`` a 415 too unless the body is empty (then 400).
+    """
     ctype = call.req.content_type
     if ctype and ctype != "application/json" and not ctype.endswith("+json"):
         raw = call.req.header("content-type") or ""
         raise ApiError.wm(415, f"Content-Type '{raw}' is not supported")
     body = call.req.body
+    if not ctype and (consumes or body.strip()):
+        raise ApiError.wm(415, "Content-Type 'application/octet-stream' is not supported")
     if not body.strip():
         raise ApiError.wm(400, "Required request body is missing")
     try:

@@ -221,7 +221,7 @@ def _error_report(message: str, code: str, prop: str) -> Response:
 
 
 def create_document(call: Call) -> Response:
-    body = read_json(call)
+    body = read_json(call, consumes=True)
     if not isinstance(body, dict):
         raise ApiError.wm(400, "JSON parse error: expected an object")
     name = body.get("name")

@@ -263,7 +263,7 @@ def get_conversation(call: Call, uid: str) -> Response:
 
 
 def create_conversation(call: Call) -> Response:
-    body = read_json(call)
+    body = read_json(call, consumes=True)
     if not isinstance(body, dict):
         raise ApiError.wm(400, "JSON parse error: expected an object")
     recipients = _resolve_recipients(call, body)

@@ -193,6 +193,21 @@ def test_send_text_from_stdin(dhis2: Dhis2Runner) -> None:
     assert data["messages"][0]["text"] == body.rstrip("\n")
 
 
+def test_blank_text_is_refused_before_anything_is_uploaded(
+    dhis2: Dhis2Runner, tmp_path: Path
+) -> None:
+    plan = tmp_path / "plan.pdf"
+    plan.write_bytes(b"%PDF-1.4 plan")
+    args = ("--debug", "messaging", "send", "Plan", "-", "-u", "fatmata", "--attach", str(plan))
+    result = dhis2(*args, input="", code=2)
+    assert "text is empty (standard input was empty)" in result.stderr
+    assert "fileResources" not in result.stderr and "uploaded" not in result.stderr
+    blank = dhis2("--debug", "messaging", "send", " ", "t", "-u", "fatmata", code=2)
+    assert "subject is empty" in blank.stderr and "/api/" not in blank.stderr
+    reply = dhis2("messaging", "reply", S.CONV_STOCK_OUT.uid, "-", input="\n\n", code=2)
+    assert "text is empty" in reply.stderr
+
+
 def test_send_with_attach_uploads_and_attaches(dhis2: Dhis2Runner, tmp_path: Path) -> None:
     plan = tmp_path / "plan.txt"
     plan.write_bytes(b"the plan\n")

@@ -261,3 +261,14 @@ def test_filters_on_ticket_status_and_priority(admin: httpx.Client) -> None:
     assert ids("status:eq:PENDING", "priority:eq:LOW") == []
     assert uid in ids("status:eq:PENDING", "priority:eq:LOW", rootJunction="OR")
     assert ids("subject:like:Ticket-like", "followUp:eq:false", "read:eq:true") == [uid]
+
+
+def test_json_endpoints_without_content_type_415(admin: httpx.Client) -> None:
+    """ref §0/§1: no Content-Type is application/octet-stream to Spring: 415 on the JSON-only
+    create (and on /read with a body); /read with no body at all is the 400 missing body."""
+    r = admin.post(MC, content=b'{"subject":"x"}')
+    assert r.status_code == 415
+    assert r.json()["message"] == "Content-Type 'application/octet-stream' is not supported"
+    assert admin.post(MC, content=b"").status_code == 415
+    assert admin.post(f"{MC}/read", content=b'["CvStockOut1"]').status_code == 415
+    assert admin.post(f"{MC}/read", content=b"").status_code == 400
