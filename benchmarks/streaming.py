@@ -264,24 +264,26 @@ def main(argv: list[str] | None = None) -> Report:
         if kind.startswith("download"):
             rate = size / statistics.median(seconds[kind]) / MB
             report.add_value(f"{label} throughput", rate, "MB/s")
-    # throughput share = raw time / dhis2w time; each twin against raw httpx of its kind,
-    # and the async twin also against the sync raw loop (the single baseline)
-    for kind, raw_kind in (
-        ("download-sync", "download-raw"),
-        ("download-async", "download-raw_async"),
-        ("download-async", "download-raw"),
+    # Throughput share = raw time / dhis2w time, each twin against raw httpx of its own kind
+    # (the verdict). The async twin against raw *sync* httpx is for information: it mostly
+    # shows httpx's own async-vs-sync per-chunk overhead (see the raw async row).
+    short = {
+        "download-raw": "raw httpx sync",
+        "download-raw_async": "raw httpx async",
+        "download-sync": "dhis2w sync",
+        "download-async": "dhis2w async",
+    }
+    for kind, raw_kind, target in (
+        ("download-sync", "download-raw", 0.8),
+        ("download-async", "download-raw_async", 0.8),
+        ("download-async", "download-raw", None),
+        ("download-raw_async", "download-raw", None),
     ):
-        short = {
-            "download-raw": "raw httpx sync",
-            "download-raw_async": "raw httpx async",
-            "download-sync": "dhis2w sync",
-            "download-async": "dhis2w async",
-        }
         report.ratio(
             f"download throughput: {short[kind]} / {short[raw_kind]}",
             kinds[raw_kind],
             kinds[kind],
-            0.8,
+            target,
             ">=",
         )
     for kind, label in kinds.items():
