@@ -6,6 +6,7 @@ from ``DHIS2_PASSWORD`` / ``DHIS2_PAT``.
 from __future__ import annotations
 
 import os
+import sys
 from typing import TYPE_CHECKING, Any, Literal
 
 import click
@@ -119,19 +120,19 @@ def add(
     """Save a profile. The password (DHIS2_PASSWORD) or token (DHIS2_PAT) comes from the
     environment, else a hidden prompt -- never from a flag."""
     from dhis2w import Profile
-    from dhis2w.profile import save_profile
+    from dhis2w.profile import list_profiles, save_profile
 
+    check_new_profile(name, url, allow_insecure_http)  # before asking for any secret
     password: str | None = None
     token: str | None = None
     if auth.lower() == "pat":
-        token = os.environ.get("DHIS2_PAT") or click.prompt(
-            "Personal access token", hide_input=True, err=True
-        )
+        token = os.environ.get("DHIS2_PAT") or ask("Personal access token", "DHIS2_PAT", True)
     else:
-        username = username or click.prompt("Username", err=True)
-        password = os.environ.get("DHIS2_PASSWORD") or click.prompt(
-            "Password", hide_input=True, err=True
-        )
+        username = username or ask("Username", "--username", False)
+        password = os.environ.get("DHIS2_PASSWORD") or ask("Password", "DHIS2_PASSWORD", True)
+    scope: Literal["global", "project"] = "project" if project else "global"
+    known = list_profiles()
+    existed = name in known and (known[name].source or "").startswith(scope)
     p = Profile(
         base_url=url,
         username=username,
@@ -142,12 +143,51 @@ def add(
         allow_insecure_http=allow_insecure_http,
         name=name,
     )
-    scope: Literal["global", "project"] = "project" if project else "global"
     where = str(save_profile(p, name=name, scope=scope, make_default=make_default))
     if state.json:
         echo_json(masked(p, name) | {"file": where, "default": make_default})
     else:
-        echo(state, f"saved profile {name!r} in {where}" + (" (default)" if make_default else ""))
+        verb = "replaced" if existed else "saved"
+        echo(state, f"{verb} profile {name!r} in {where}" + (" (default)" if make_default else ""))
+
+
+def check_new_profile(name: str, url: str, allow_insecure_http: bool) -> None:
+    """Refuse, before any prompt, a profile that could never be used as given."""
+    from dhis2w import Profile
+    from dhis2w.errors import ProfileError
+    from dhis2w.profile import DEMO_PROFILE_NAME
+
+    if name == DEMO_PROFILE_NAME:
+        raise ProfileError(
+            f"{name!r} is the built-in offline profile (the embedded emulator); "
+            "choose another name for this server"
+        )
+    probe = Profile(base_url=url, token="probe", allow_insecure_http=allow_insecure_http)
+    try:
+        probe.check_transport_security()
+    except ProfileError:
+        raise ProfileError(
+            f"{probe.display_url} is plain http:// to another machine: the password or "
+            "token would cross the network unencrypted. Use https://, or add "
+            "--allow-insecure-http if you accept the risk"
+        ) from None
+
+
+def ask(prompt: str, alternative: str, secret: bool) -> str:
+    """Prompt on the terminal (hidden for secrets); without one, say what to set instead."""
+    from .state import _isatty
+
+    try:
+        return str(click.prompt(prompt, hide_input=secret, err=True))
+    except click.Abort:
+        if _isatty(sys.stdin):
+            raise  # Ctrl-C at the prompt
+        from dhis2w.errors import ProfileError
+
+        raise ProfileError(
+            f"no {prompt.lower()}: standard input ended before one was given "
+            f"(set {alternative}, or run `dhis2w profile add` in a terminal)"
+        ) from None
 
 
 @profile.command("remove")

@@ -82,3 +82,32 @@ def test_profile_add_never_takes_secrets_from_flags() -> None:
 def test_no_profile_is_a_usage_error() -> None:
     result = Dhis2Runner()("messaging", "list", code=2)
     assert "no DHIS2 profile configured" in result.stderr
+
+
+def test_profile_add_refuses_what_could_never_work_before_asking_secrets() -> None:
+    bare = Dhis2Runner()
+    demo = _add(bare, "demo", "https://example.org", "--username", "u", input="pw\n", code=2)
+    assert "built-in offline profile" in demo.stderr and "Password" not in demo.stderr
+    assert bare.json("profile", "show", "demo")["embedded"] is True  # still the built-in
+    plain = _add(bare, "lan", "http://u:secret@dhis2.lan", input="pw\n", code=2)
+    assert "--allow-insecure-http" in plain.stderr and "Password" not in plain.stderr
+    assert "secret" not in plain.output
+    _add(bare, "lan", "http://dhis2.lan", "--username", "u", "--allow-insecure-http", input="p\n")
+    assert bare.json("profile", "show", "lan")["allow_insecure_http"] is True
+
+
+def test_profile_add_without_a_prompt_says_which_variable_to_set() -> None:
+    result = _add(Dhis2Runner(), "x", "https://example.org", "--username", "u", input="", code=2)
+    assert "set DHIS2_PASSWORD" in result.stderr and "Aborted" not in result.output
+    token = _add(Dhis2Runner(), "t", "https://example.org", "--auth", "pat", input="", code=2)
+    assert "set DHIS2_PAT" in token.stderr
+
+
+def test_profile_add_says_when_it_replaces(isolated_env: Path) -> None:
+    bare = Dhis2Runner()
+    env = {"DHIS2_PASSWORD": "p"}
+    assert (
+        "saved profile 'x'" in _add(bare, "x", "https://a.org", "--username", "u", env=env).stdout
+    )
+    again = _add(bare, "x", "https://b.org", "--username", "u", env=env)
+    assert "replaced profile 'x'" in again.stdout
