@@ -97,14 +97,7 @@ class AsyncFiles:
         """The FileResource's metadata, including its current ``storage_status``."""
         _wire.check_uid(uid, "file resource")
         path = f"{_wire.FILE_RESOURCES}/{uid}"
-        response = await self._client.request_json("GET", path)
-        return _wire.decode(
-            models.file_resource_decoder,
-            response.content,
-            method="GET",
-            path=path,
-            status_code=response.status_code,
-        )
+        return await self._client.get_decoded(path, models.file_resource_decoder)
 
     async def wait_until_stored(
         self, uid: str, *, timeout: float | None = None
@@ -192,27 +185,15 @@ class AsyncFiles:
         params = _wire.document_list_params(
             filter=filter, query=query, order=order, page=page, page_size=page_size
         )
-        response = await self._client.request_json("GET", _wire.DOCUMENTS, params=params)
-        return _wire.decode(
-            models.document_page_decoder,
-            response.content,
-            method="GET",
-            path=_wire.DOCUMENTS,
-            status_code=response.status_code,
+        return await self._client.get_decoded(
+            _wire.DOCUMENTS, models.document_page_decoder, params=params
         )
 
     async def get_document(self, uid: str) -> models.Document:
         _wire.check_uid(uid, "document")
         path = f"{_wire.DOCUMENTS}/{uid}"
-        response = await self._client.request_json(
-            "GET", path, params=[("fields", _wire.DOCUMENT_FIELDS)]
-        )
-        return _wire.decode(
-            models.document_decoder,
-            response.content,
-            method="GET",
-            path=path,
-            status_code=response.status_code,
+        return await self._client.get_decoded(
+            path, models.document_decoder, params=[("fields", _wire.DOCUMENT_FIELDS)]
         )
 
     async def _create_document(self, body: dict[str, object]) -> models.Document:

@@ -65,13 +65,8 @@ class AsyncMessaging:
         return await self._page(params)
 
     async def _page(self, params: _wire.QueryParams) -> models.ConversationPage:
-        response = await self._client.request_json("GET", _wire.CONVERSATIONS, params=params)
-        return _wire.decode(
-            models.conversation_page_decoder,
-            response.content,
-            method="GET",
-            path=_wire.CONVERSATIONS,
-            status_code=response.status_code,
+        return await self._client.get_decoded(
+            _wire.CONVERSATIONS, models.conversation_page_decoder, params=params
         )
 
     def iter_conversations(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .. import _wire, models
+from .. import models
 
 if TYPE_CHECKING:
     from .client import AsyncClient
@@ -23,22 +23,8 @@ class AsyncSystem:
 
     async def me(self) -> models.Me:
         """The user the profile's credentials belong to."""
-        response = await self._client.request_json("GET", ME)
-        return _wire.decode(
-            models.me_decoder,
-            response.content,
-            method="GET",
-            path=ME,
-            status_code=response.status_code,
-        )
+        return await self._client.get_decoded(ME, models.me_decoder)
 
     async def info(self) -> models.SystemInfo:
         """Server version (text and ``version_tuple``), revision, time zone, ..."""
-        response = await self._client.request_json("GET", SYSTEM_INFO)
-        return _wire.decode(
-            models.system_info_decoder,
-            response.content,
-            method="GET",
-            path=SYSTEM_INFO,
-            status_code=response.status_code,
-        )
+        return await self._client.get_decoded(SYSTEM_INFO, models.system_info_decoder)

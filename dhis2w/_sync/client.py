@@ -13,9 +13,10 @@ import logging
 import time
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
+import msgspec
 
 from .. import _wire, models
 from .._backend import BackgroundRunner, sleep
@@ -31,6 +32,7 @@ __all__ = ["Client", "open_client"]
 logger = logging.getLogger("dhis2w")
 
 Params = Mapping[str, Any] | _wire.QueryParams | None
+T = TypeVar("T")
 
 
 #: Failures that happen before the request reached the server: safe to retry for any method.
@@ -280,6 +282,15 @@ class Client:
                 body=response.content,
             )
         return response
+
+    def get_decoded(
+        self, path: str, decoder: msgspec.json.Decoder[T], *, params: Params = None
+    ) -> T:
+        """``GET`` a JSON answer and decode it straight from the bytes with a prebuilt decoder."""
+        response = self.request_json("GET", path, params=params)
+        return _wire.decode(
+            decoder, response.content, method="GET", path=path, status_code=response.status_code
+        )
 
     def me(self) -> models.Me:
         """The calling user, cached for the client's lifetime (delete needs its UID)."""
