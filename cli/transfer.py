@@ -28,6 +28,7 @@ def deliver(state: AppState, fetch: Fetch, dest: str | None, label: str) -> None
         sys.stdout.buffer.flush()
         return
     target = Path(dest) if dest else Path(".")
+    check_destination(dest, target)
     with Progress(state, f"downloading {label}") as progress:
         written = fetch(target, progress.bytes)
     path = Path(written)
@@ -37,3 +38,19 @@ def deliver(state: AppState, fetch: Fetch, dest: str | None, label: str) -> None
     else:
         echo(state, str(path))
         info(f"saved {size} bytes")
+
+
+def check_destination(dest: str | None, target: Path) -> None:
+    """Refuse a DEST that cannot be written before downloading anything.
+
+    Otherwise the person learns it from an error about the library's temporary
+    ``NAME.part`` file, a name they never typed.
+    """
+    import os
+
+    from dhis2w.errors import InvalidInputError
+
+    if dest and dest.endswith(("/", os.sep)) and not target.is_dir():
+        raise InvalidInputError(f"no such directory: {dest}")
+    if not target.is_dir() and not target.parent.is_dir():
+        raise InvalidInputError(f"cannot save to {dest}: no such directory {target.parent}/")

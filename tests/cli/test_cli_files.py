@@ -86,3 +86,17 @@ def test_documents_upload_download_add_url_delete(dhis2: Dhis2Runner, tmp_path: 
     left = {d["id"] for d in dhis2.json("files", "documents", "list")["documents"]}
     assert uid not in left and link["id"] not in left
     dhis2("files", "documents", "get", uid, code=4)
+
+
+def test_download_to_a_missing_directory_names_it_not_a_part_file(
+    dhis2: Dhis2Runner, tmp_path: Path
+) -> None:
+    conv, msg = S.CONV_STOCK_OUT.uid, S.CONV_STOCK_OUT.messages[0].uid
+    fr = S.FILE_STOCK_REPORT
+    args = ("messaging", "attachment", "download", conv, msg, fr.uid)
+    missing_dir = dhis2(*args, f"{tmp_path}/nowhere/", code=2)
+    assert f"no such directory: {tmp_path}/nowhere/" in missing_dir.stderr
+    assert ".part" not in missing_dir.stderr
+    missing_parent = dhis2("files", "resources", "download", fr.uid, f"{tmp_path}/no/x.csv", code=2)
+    assert f"no such directory {tmp_path}/no/" in missing_parent.stderr
+    assert not (tmp_path / "nowhere").exists() and not (tmp_path / "no").exists()
