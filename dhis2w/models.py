@@ -49,8 +49,13 @@ __all__ = [
 ]
 
 
-class _Wire(msgspec.Struct, kw_only=True, rename="camel"):
-    """Base of every wire Struct: keyword-only, camelCase on the wire."""
+class _Wire(msgspec.Struct, kw_only=True, rename="camel", gc=False):
+    """Base of every wire Struct: keyword-only, camelCase on the wire.
+
+    ``gc=False``: decoded JSON is a tree (structs, lists, str, numbers), so these objects can
+    never be part of a reference cycle, and keeping them out of the garbage collector's
+    tracking makes decoding a 10,000-conversation page about 1.6x faster (benchmarks/decode).
+    """
 
 
 class Ref(_Wire):
