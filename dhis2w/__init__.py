@@ -30,6 +30,9 @@ _EXPORTS: dict[str, str] = {
     "remove_profile": "dhis2w.profile",
     "set_default_profile": "dhis2w.profile",
     "profiles_file": "dhis2w.profile",
+    # UIDs
+    "check_uid": "dhis2w.uids",
+    "is_uid": "dhis2w.uids",
     # enums
     "FileResourceDomain": "dhis2w.enums",
     "MessageType": "dhis2w.enums",
@@ -59,6 +62,7 @@ _EXPORTS: dict[str, str] = {
     "AuthenticationError": "dhis2w.errors",
     "ConflictError": "dhis2w.errors",
     "Dhis2Error": "dhis2w.errors",
+    "ExternalDocumentError": "dhis2w.errors",
     "FileTooLargeError": "dhis2w.errors",
     "InvalidInputError": "dhis2w.errors",
     "InvalidUidError": "dhis2w.errors",
@@ -84,6 +88,7 @@ __all__ = [
     "Dhis2Error",
     "Document",
     "DocumentPage",
+    "ExternalDocumentError",
     "FileResource",
     "FileResourceDomain",
     "FileTooLargeError",
@@ -114,7 +119,9 @@ __all__ = [
     "UserGroup",
     "UserMessage",
     "WebMessage",
+    "check_uid",
     "default_profile_name",
+    "is_uid",
     "list_profiles",
     "load_profile",
     "open_client",
@@ -150,6 +157,7 @@ if TYPE_CHECKING:  # static names for type checkers and IDEs
         AuthenticationError,
         ConflictError,
         Dhis2Error,
+        ExternalDocumentError,
         FileTooLargeError,
         InvalidInputError,
         InvalidUidError,
@@ -192,3 +200,4 @@ if TYPE_CHECKING:  # static names for type checkers and IDEs
         save_profile,
         set_default_profile,
     )
+    from .uids import check_uid, is_uid

@@ -277,11 +277,33 @@ def open_upload(
 
 
 # --- downloads --------------------------------------------------------------------------------
+def check_download_dest(dest: str | os.PathLike[str] | None) -> None:
+    """Refuse, before any request, a destination whose folder does not exist."""
+    if dest is None:
+        return
+    target = Path(dest)
+    if not target.is_dir() and not target.parent.is_dir():
+        raise InvalidInputError(
+            f"cannot save to {str(target)!r}: the folder {str(target.parent)!r} does not exist"
+        )
+
+
+def _unused_name(path: Path) -> Path:
+    """``path``, or ``stem (1).ext``, ``stem (2).ext``, ... if it is taken."""
+    candidate, n = path, 0
+    while candidate.exists():
+        n += 1
+        candidate = path.with_name(f"{path.stem} ({n}){path.suffix}")
+    return candidate
+
+
 class DownloadSink:
     """Collects a streamed body: into memory (``dest=None``) or into a file via a ``.part``.
 
     ``dest`` may be a directory, in which case the server's filename (or ``fallback_name``)
-    is used inside it.
+    is used inside it, numbered (``report (1).pdf``) rather than overwriting a file that is
+    already there: the caller chose the folder, not the name. An explicit file path is
+    replaced, as asked, and only once the whole body has arrived.
     """
 
     def __init__(
@@ -303,7 +325,7 @@ class DownloadSink:
         if dest is not None:
             target = Path(dest)
             if target.is_dir():
-                target = target / (filename or fallback_name)
+                target = _unused_name(target / (filename or fallback_name))
             self.path = target
             self._part = target.with_name(target.name + ".part")
             self._handle = self._part.open("wb")

@@ -31,6 +31,8 @@ from .errors import (
     error_from_response,
     looks_like_html,
 )
+from .uids import check_uid as check_uid  # re-exported: the twins call _wire.check_uid
+from .uids import is_uid as is_uid
 
 T = TypeVar("T")
 QueryParams = list[tuple[str, str | int | float | bool | None]]
@@ -41,7 +43,6 @@ FILE_RESOURCES = "/api/fileResources"
 DOCUMENTS = "/api/documents"
 
 #: DHIS2 UIDs: 11 characters, a letter first, then letters or digits (CodeGenerator).
-UID_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9]{10}")
 
 #: List selector: the messaging app's fields plus what a real "last sender" column needs.
 CONVERSATION_LIST_FIELDS = (
@@ -73,20 +74,6 @@ LOGIN_PATH_MARKER = "dhis-web-login"
 
 
 # --- input checks ------------------------------------------------------------------------
-def is_uid(value: object) -> bool:
-    return isinstance(value, str) and UID_PATTERN.fullmatch(value) is not None
-
-
-def check_uid(value: object, what: str = "UID") -> str:
-    """``value`` if it is a DHIS2 UID, else :class:`InvalidUidError` naming ``what``."""
-    if not is_uid(value):
-        raise InvalidUidError(
-            f"{what} {value!r} is not a DHIS2 UID (11 characters: a letter, then letters or digits)"
-        )
-    assert isinstance(value, str)
-    return value
-
-
 def uid_list(values: str | Iterable[str], what: str = "UID") -> list[str]:
     """One UID or an iterable of them -> a checked list without duplicates (order kept)."""
     if isinstance(values, str):
@@ -324,13 +311,15 @@ def raise_for_response(
             body=body,
         )
     if 300 <= status_code < 400:
-        raise UnexpectedResponseError(
+        redirect = UnexpectedResponseError(
             f"unexpected redirect to {location or '(no Location)'}",
             status_code=status_code,
             method=method,
             path=path,
             body=body,
         )
+        redirect.location = location
+        raise redirect
     raise error_from_response(
         method=method, path=path, status_code=status_code, content_type=content_type, body=body
     )

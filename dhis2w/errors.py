@@ -17,6 +17,7 @@ __all__ = [
     "AuthenticationError",
     "ConflictError",
     "Dhis2Error",
+    "ExternalDocumentError",
     "FileTooLargeError",
     "InvalidInputError",
     "InvalidUidError",
@@ -113,6 +114,12 @@ class ApiError(Dhis2Error):
         where = f"{self.method} {self.path}".strip()
         code = f" [{self.error_code}]" if self.error_code else ""
         prefix = f"{where} failed " if where else ""
+        if self.status_code < 300:
+            # DHIS2 sends some errors with a success status (the "not found" body): say so
+            # after the message rather than print a puzzling "failed (HTTP 200)".
+            return (
+                f"{prefix.rstrip()}: {self.message} (DHIS2 answered HTTP {self.status_code}{code})"
+            )
         return f"{prefix}(HTTP {self.status_code}{code}): {self.message}"
 
 
@@ -137,7 +144,21 @@ class ServerError(ApiError):
 
 
 class UnexpectedResponseError(ApiError):
-    """A body that is not what the endpoint promises (HTML where JSON was expected, ...)."""
+    """A body that is not what the endpoint promises (HTML where JSON was expected, ...).
+
+    For an unexpected redirect, ``location`` holds where the server pointed.
+    """
+
+    location: str | None = None
+
+
+class ExternalDocumentError(InvalidInputError):
+    """A download asked for a document that is only a link to an external URL (``url``)."""
+
+    def __init__(self, message: str, *, uid: str, url: str) -> None:
+        super().__init__(message)
+        self.uid = uid
+        self.url = url
 
 
 _error_body_decoder: Any = None

@@ -19,9 +19,23 @@ from typing import TYPE_CHECKING
 import httpx
 
 from .. import _wire, models
-from .._backend import DownloadSink, Progress, UploadData, open_upload, sleep
+from .._backend import (
+    DownloadSink,
+    Progress,
+    UploadData,
+    check_download_dest,
+    open_upload,
+    sleep,
+)
 from ..enums import FileResourceDomain, StorageStatus
-from ..errors import Dhis2Error, InvalidInputError, StorageTimeoutError, TransportError
+from ..errors import (
+    Dhis2Error,
+    ExternalDocumentError,
+    InvalidInputError,
+    StorageTimeoutError,
+    TransportError,
+    UnexpectedResponseError,
+)
 
 if TYPE_CHECKING:
     from .client import Client
@@ -144,6 +158,7 @@ class Files:
         progress: Progress | None = None,
     ) -> bytes | Path:
         """GET ``path`` streamed into memory or a file (shared by every download)."""
+        check_download_dest(dest)
         response = self._client.send("GET", path, headers={"Accept": "*/*"}, stream=True)
         try:
             sink = DownloadSink(
@@ -251,9 +266,19 @@ class Files:
     ) -> bytes | Path:
         """Stream a file document's content (external documents are links: see ``url``)."""
         _wire.check_uid(uid, "document")
-        return self.download(
-            f"{_wire.DOCUMENTS}/{uid}/data", dest, fallback_name=uid, progress=progress
-        )
+        try:
+            return self.download(
+                f"{_wire.DOCUMENTS}/{uid}/data", dest, fallback_name=uid, progress=progress
+            )
+        except UnexpectedResponseError as exc:
+            # DHIS2 answers an external document's /data with a redirect to its URL.
+            if exc.location is None or not 300 <= exc.status_code < 400:
+                raise
+            raise ExternalDocumentError(
+                f"document {uid} is a link to {exc.location}; there is no file to download",
+                uid=uid,
+                url=exc.location,
+            ) from None
 
     def delete_document(self, uid: str) -> None:
         _wire.check_uid(uid, "document")

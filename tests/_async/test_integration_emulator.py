@@ -8,6 +8,7 @@ import pytest
 
 from dhis2w import (
     AsyncClient,
+    ExternalDocumentError,
     FileResourceDomain,
     MessageType,
     NotFoundError,
@@ -171,6 +172,9 @@ async def test_file_resources_and_documents(
         name="WHO", url="https://www.who.int/"
     )
     assert (await dhis2_async_client.files.get_document(link.id)).external is True
+    with pytest.raises(ExternalDocumentError) as external:
+        await dhis2_async_client.files.download_document(link.id, tmp_path)
+    assert external.value.url == "https://www.who.int/"
     await dhis2_async_client.files.delete_document(link.id)
     with pytest.raises(NotFoundError):
         await dhis2_async_client.files.get_document(link.id)

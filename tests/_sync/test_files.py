@@ -15,6 +15,7 @@ import pytest
 from pytest_httpx import HTTPXMock
 
 from dhis2w import (
+    ExternalDocumentError,
     FileTooLargeError,
     InvalidInputError,
     StorageStatus,
@@ -389,3 +390,33 @@ def test_upload_file_object_is_streamed(httpx_mock: HTTPXMock) -> None:
     assert post.headers["content-length"] == str(len(post.content))
     assert post.content.count(b"q") == size
     assert not source.closed  # the caller's file stays open
+
+
+def test_download_into_folder_never_overwrites(httpx_mock: HTTPXMock, tmp_path: Path) -> None:
+    # A folder destination takes the server's filename, numbered if a file already has it.
+    (tmp_path / "report.pdf").write_bytes(b"my own report")
+    disposition = {"Content-Disposition": "filename=report.pdf"}
+    httpx_mock.add_response(content=b"first", headers=disposition)
+    httpx_mock.add_response(content=b"second", headers=disposition)
+    with make_client() as client:
+        first = client.files.download_file_resource(FILE, tmp_path)
+        second = client.files.download_file_resource(FILE, tmp_path)
+    assert (tmp_path / "report.pdf").read_bytes() == b"my own report"
+    assert first == tmp_path / "report (1).pdf" and first.read_bytes() == b"first"
+    assert second == tmp_path / "report (2).pdf" and second.read_bytes() == b"second"
+
+
+def test_download_to_missing_folder_sends_nothing(httpx_mock: HTTPXMock, tmp_path: Path) -> None:
+    with make_client() as client:
+        with pytest.raises(InvalidInputError, match="does not exist"):
+            client.files.download_file_resource(FILE, tmp_path / "nope" / "out.pdf")
+    assert httpx_mock.get_requests() == []
+
+
+def test_download_external_document_says_it_is_a_link(httpx_mock: HTTPXMock) -> None:
+    url = "https://www.who.int/publications/idsr"
+    httpx_mock.add_response(status_code=302, headers={"Location": url})
+    with make_client() as client:
+        with pytest.raises(ExternalDocumentError, match="is a link to") as info:
+            client.files.download_document(DOC)
+    assert info.value.url == url and info.value.uid == DOC

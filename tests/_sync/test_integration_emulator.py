@@ -10,6 +10,7 @@ import pytest
 
 from dhis2w import (
     Client,
+    ExternalDocumentError,
     FileResourceDomain,
     MessageType,
     NotFoundError,
@@ -167,6 +168,9 @@ def test_file_resources_and_documents(dhis2_client: Client, tmp_path: Path) -> N
     assert target.read_bytes() == source.read_bytes()
     link = dhis2_client.files.create_external_document(name="WHO", url="https://www.who.int/")
     assert (dhis2_client.files.get_document(link.id)).external is True
+    with pytest.raises(ExternalDocumentError) as external:
+        dhis2_client.files.download_document(link.id, tmp_path)
+    assert external.value.url == "https://www.who.int/"
     dhis2_client.files.delete_document(link.id)
     with pytest.raises(NotFoundError):
         dhis2_client.files.get_document(link.id)
