@@ -121,8 +121,13 @@ def resolve_recipients(
 def upload_attachments(
     state: AppState, client: Client, uids: Sequence[str], paths: Sequence[Path]
 ) -> list[str]:
-    """The attachment UIDs to send: the given ones, then each ``--attach`` file uploaded."""
-    result = list(uids)
+    """The attachment UIDs to send: the given ones, then each ``--attach`` file uploaded.
+
+    Given UIDs are checked first, so a typo never leaves an orphan upload behind.
+    """
+    from dhis2w import check_uid
+
+    result = [check_uid(uid, "attachment") for uid in uids]
     for path in paths:
         with Progress(state, f"uploading {path.name}") as progress:
             fr = client.files.upload_file_resource(
@@ -293,6 +298,9 @@ def reply(
     attach_paths: tuple[Path, ...],
 ) -> None:
     """Reply to a conversation. TEXT '-' reads standard input."""
+    from dhis2w import check_uid
+
+    check_uid(uid, "conversation")  # before any --attach upload
     body = read_text(text)
     files = upload_attachments(state, client, attachments, attach_paths)
     conv = client.messaging.reply(uid, text=body, internal=internal, attachments=files)

@@ -208,6 +208,20 @@ def test_blank_text_is_refused_before_anything_is_uploaded(
     assert "text is empty" in reply.stderr
 
 
+def test_bad_uids_are_refused_before_anything_is_uploaded(
+    dhis2: Dhis2Runner, tmp_path: Path
+) -> None:
+    plan = tmp_path / "plan.pdf"
+    plan.write_bytes(b"%PDF-1.4 plan")
+    reply = dhis2("--debug", "messaging", "reply", "BADUID", "t", "--attach", str(plan), code=2)
+    assert "conversation 'BADUID' is not a DHIS2 UID" in reply.stderr
+    assert "fileResources" not in reply.stderr and "uploaded" not in reply.stderr
+    args = ("--debug", "messaging", "send", "Plan", "t", "-u", "fatmata", "-a", "nope")
+    send = dhis2(*args, "--attach", str(plan), code=2)
+    assert "attachment 'nope' is not a DHIS2 UID" in send.stderr
+    assert "fileResources" not in send.stderr
+
+
 def test_send_with_attach_uploads_and_attaches(dhis2: Dhis2Runner, tmp_path: Path) -> None:
     plan = tmp_path / "plan.txt"
     plan.write_bytes(b"the plan\n")
