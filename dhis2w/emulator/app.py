@@ -38,8 +38,12 @@ class App:
         max_upload_size: int = 10_000_000,
         storage_delay: float = 0.05,
         debug: bool = False,
+        sql_lists: bool = True,
     ) -> None:
         self.store = store
+        # serve list queries from SQL where they translate (False: always the Python path,
+        # which the conformance tests compare against)
+        self.sql_lists = sql_lists
         self.max_upload_size = max_upload_size
         self.storage_delay = storage_delay
         self.debug = debug

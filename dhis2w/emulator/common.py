@@ -9,16 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import msgspec
 
 from dhis2w.emulator.fields import FieldNode, compile_plan, parse_fields, render
 from dhis2w.emulator.query import (
+    Filter,
     QueryError,
     apply_filters,
     apply_order,
     page_slice,
+    pager_window,
     parse_filters,
 )
 from dhis2w.emulator.schema import SCHEMAS, Context
@@ -28,7 +30,7 @@ from dhis2w.emulator.wire import NO_CACHE, ApiError, Request, Response, json_res
 if TYPE_CHECKING:
     from dhis2w.emulator.app import App
 
-__all__ = ["Call", "bad_enum", "get_object", "list_objects", "read_json"]
+__all__ = ["Call", "SqlPlanner", "SqlRows", "bad_enum", "get_object", "list_objects", "read_json"]
 
 ID_NAME = (FieldNode("id"), FieldNode("displayName"))
 
@@ -109,18 +111,37 @@ def _int_param(call: Call, name: str, default: int) -> int:
         return default
 
 
+class SqlRows(Protocol):
+    """A list query answered by the database: its total and any window of its rows."""
+
+    def count(self) -> int: ...
+
+    def rows(self, offset: int, limit: int | None) -> list[Any]: ...
+
+
+# (filters, rootJunction is OR, order, default order, ctx) -> rows, or None if the request
+# has no SQL translation (then the in-Python path runs)
+SqlPlanner = Callable[[Sequence[Filter], bool, str | None, Sequence[str], Context], SqlRows | None]
+
+
 def list_objects(
     call: Call,
     type_name: str,
     key: str,
-    items: list[Any],
+    items: list[Any] | Callable[[], list[Any]],
     *,
     default_order: Sequence[str] = ("name", "id"),
     ctx: Context | None = None,
     prefilter: Callable[[list[Any], Context], list[Any]] | None = None,
     list_path: bool = False,
+    sql: SqlPlanner | None = None,
 ) -> Response:
-    """Filter, order, page and render ``items`` into DHIS2's list envelope."""
+    """Filter, order, page and render ``items`` into DHIS2's list envelope.
+
+    ``items`` may be a loader called only when needed. With ``sql``, a request it can
+    translate is filtered, ordered, counted and paged by the database and only the page is
+    loaded; otherwise (or without ``sql``) everything happens here in Python.
+    """
     ctx = ctx or call.context()
     ctx.list_path = list_path
     req = call.req
@@ -129,28 +150,43 @@ def list_objects(
     except QueryError as exc:
         raise ApiError.wm(400, exc.message, exc.error_code) from None
     junction_or = (req.param("rootJunction") or "AND").upper() == "OR"
-    if prefilter is not None:
-        items = prefilter(items, ctx)
-    items = apply_filters(filters, items, ctx, junction_or)
-    items = apply_order(SCHEMAS[type_name], items, ctx, req.param("order"), default_order)
+    order = req.param("order")
     plan = compile_plan(SCHEMAS, type_name, call.fields(ID_NAME))
     paging = (req.param("paging") or "true").lower() != "false"
-    if paging:
-        page_items, pager = page_slice(
-            items,
-            page=_int_param(call, "page", 1),
-            page_size=_int_param(call, "pageSize", 50),
-            base_url=f"{call.api_base}/{key}{_suffix(req.path)}",
-            params=req.params,
-        )
-        ctx.set_batch([_uid(o) for o in page_items])
-        body: dict[str, Any] = {
-            "pager": pager,
-            key: [render(plan, o, ctx) for o in page_items],
-        }
+    pager: dict[str, Any] | None = None
+    rows = None if sql is None else sql(filters, junction_or, order, default_order, ctx)
+    if rows is not None:
+        with call.store.lock:  # count and page from the same state
+            if paging:
+                start, size, pager = pager_window(
+                    rows.count(),
+                    page=_int_param(call, "page", 1),
+                    page_size=_int_param(call, "pageSize", 50),
+                    base_url=f"{call.api_base}/{key}{_suffix(req.path)}",
+                    params=req.params,
+                )
+                page_items = rows.rows(start, size)
+            else:
+                page_items = rows.rows(0, None)
     else:
-        ctx.set_batch([_uid(o) for o in items])
-        body = {key: [render(plan, o, ctx) for o in items]}
+        all_items = items() if callable(items) else items
+        if prefilter is not None:
+            all_items = prefilter(all_items, ctx)
+        all_items = apply_filters(filters, all_items, ctx, junction_or)
+        all_items = apply_order(SCHEMAS[type_name], all_items, ctx, order, default_order)
+        if paging:
+            page_items, pager = page_slice(
+                all_items,
+                page=_int_param(call, "page", 1),
+                page_size=_int_param(call, "pageSize", 50),
+                base_url=f"{call.api_base}/{key}{_suffix(req.path)}",
+                params=req.params,
+            )
+        else:
+            page_items = all_items
+    ctx.set_batch([_uid(o) for o in page_items])
+    rendered = [render(plan, o, ctx) for o in page_items]
+    body: dict[str, Any] = {"pager": pager, key: rendered} if pager is not None else {key: rendered}
     return json_response(200, body, [NO_CACHE])
 
 

@@ -11,18 +11,22 @@ from __future__ import annotations
 import os
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from dhis2w.emulator.common import (
     Call,
+    SqlPlanner,
+    SqlRows,
     bad_enum,
     get_object,
     list_objects,
     missing_param,
     read_json,
 )
+from dhis2w.emulator.query import Filter
 from dhis2w.emulator.schema import PRIORITIES, STATUSES, Context
+from dhis2w.emulator.sqllist import conversation_rows
 from dhis2w.emulator.store import DirUser, new_uid, now_iso
 from dhis2w.emulator.wire import ApiError, Response, json_response, web_message
 
@@ -187,23 +191,41 @@ def _create_conversation(
 
 
 def list_conversations(call: Call) -> Response:
-    """Participants-only list (even for superusers), plus ``queryString``."""
+    """Participants-only list (even for superusers), plus ``queryString``.
+
+    Served from SQL (:mod:`dhis2w.emulator.sqllist`) when the request translates and
+    ``App.sql_lists`` is on; otherwise every row is loaded and evaluated in Python.
+    """
     ctx = call.context()
-    items = call.store.list_conversations_for(call.user.uid)
     query_string = call.req.param("queryString")
     prefilter = None
     if query_string:
         operator = (call.req.param("queryOperator") or "token").lower()
         prefilter = _query_string_filter(query_string, operator)
+    sql: SqlPlanner | None = None
+    if call.app.sql_lists and not query_string:
+
+        def sql(
+            filters: Sequence[Filter],
+            junction_or: bool,
+            order: str | None,
+            default_order: Sequence[str],
+            ctx: Context,
+        ) -> SqlRows | None:
+            return conversation_rows(
+                call.store, call.user.uid, filters, junction_or, order, default_order, ctx
+            )
+
     return list_objects(
         call,
         "MessageConversation",
         "messageConversations",
-        items,
+        lambda: call.store.list_conversations_for(call.user.uid),
         default_order=("id",),
         ctx=ctx,
         prefilter=prefilter,
         list_path=True,
+        sql=sql,
     )
 
 

@@ -16,7 +16,17 @@ from urllib.parse import urlencode
 
 from dhis2w.emulator.fields import EMBEDDED, REF, REFS, SIMPLE, USER, Prop
 
-__all__ = ["Filter", "QueryError", "apply_filters", "apply_order", "page_slice", "parse_filters"]
+__all__ = [
+    "Filter",
+    "QueryError",
+    "apply_filters",
+    "apply_order",
+    "coerce_value",
+    "page_slice",
+    "pager_window",
+    "parse_filters",
+    "split_list",
+]
 
 JAVA_ENUMS = {
     "MessageType": "org.hisp.dhis.message.MessageType",
@@ -61,6 +71,11 @@ def _parse_date(value: str) -> str:
     raise QueryError(f"Unable to parse `{value}` as `class java.util.Date`.")
 
 
+def coerce_value(prop: Prop, raw: str) -> Any:
+    """A filter value parsed as ``prop``'s type (``QueryError`` when it does not parse)."""
+    return _coerce(prop, raw)
+
+
 def _coerce(prop: Prop, raw: str) -> Any:
     if prop.vtype == "bool":
         low = raw.lower()
@@ -80,6 +95,11 @@ def _coerce(prop: Prop, raw: str) -> Any:
             raise QueryError(f"Unable to parse `{raw}` as `class {java}`.")
         return raw
     return raw
+
+
+def split_list(raw: str) -> list[str]:
+    """The items of an ``in`` value: ``[a,b]`` or ``a,b``."""
+    return _split_list(raw)
 
 
 def _split_list(raw: str) -> list[str]:
@@ -167,6 +187,9 @@ class Filter:
             raise QueryError(f"Invalid filter `{expr}`, expected `property:operator[:value]`.")
         path, op = parts[0], parts[1]
         raw = parts[2] if len(parts) == 3 else None
+        self.names = path.split(".")
+        self.op = op
+        self.raw = raw
         self.steps: list[Prop] = []
         current = type_name
         segments = path.split(".")
@@ -267,7 +290,24 @@ def page_slice(
     params: list[tuple[str, str]],
 ) -> tuple[list[Any], dict[str, Any]]:
     """One page of ``items`` and DHIS2's pager, with absolute ``nextPage``/``prevPage``."""
-    total = len(items)
+    start, size, pager = pager_window(
+        len(items), page=page, page_size=page_size, base_url=base_url, params=params
+    )
+    return items[start : start + size], pager
+
+
+def pager_window(
+    total: int,
+    *,
+    page: int,
+    page_size: int,
+    base_url: str,
+    params: list[tuple[str, str]],
+) -> tuple[int, int, dict[str, Any]]:
+    """``(offset, limit, pager)`` of the requested page among ``total`` items.
+
+    The page is clamped into ``1..pageCount`` (an empty list has one empty page).
+    """
     page_size = max(page_size, 1)
     page_count = math.ceil(total / page_size) if total else 1
     page = min(max(page, 1), page_count)
@@ -279,7 +319,7 @@ def page_slice(
     if page > 1:
         pager["prevPage"] = _link(base_url, page - 1, page_size, others)
     pager["pageCount"] = page_count
-    return items[start : start + page_size], pager
+    return start, page_size, pager
 
 
 def _link(base_url: str, page: int, page_size: int, others: list[tuple[str, str]]) -> str:

@@ -32,7 +32,7 @@ from typing import Any
 
 from dhis2w.emulator import seed as seed_module
 
-__all__ = ["DirUser", "Directory", "Store", "new_uid", "now_iso"]
+__all__ = ["FOLD_SQL", "DirUser", "Directory", "Store", "new_uid", "now_iso", "py_lower"]
 
 _UID_FIRST = string.ascii_letters
 _UID_REST = string.ascii_letters + string.digits
@@ -78,6 +78,9 @@ CREATE TABLE IF NOT EXISTS user_messages (
     PRIMARY KEY (conversation, user)
 );
 CREATE INDEX IF NOT EXISTS user_messages_by_user ON user_messages (user);
+CREATE INDEX IF NOT EXISTS user_messages_by_user_conversation
+    ON user_messages (user, conversation, read, follow_up);
+CREATE INDEX IF NOT EXISTS conversations_by_last_message ON conversations (last_message, uid);
 CREATE TABLE IF NOT EXISTS file_resources (
     uid TEXT PRIMARY KEY,
     name TEXT NOT NULL,
@@ -118,6 +121,8 @@ DOC_COLUMNS = (
     "uid, name, url, external, content_type, attachment, created, last_updated, created_by"
 )
 DOC_KEYS = tuple(c.strip() for c in DOC_COLUMNS.split(","))
+# ordered conversation listings kept by Store.ordered_conversation_uids
+LIST_CACHE_SIZE = 8
 
 
 def new_uid() -> str:
@@ -129,6 +134,23 @@ def now_iso() -> str:
     """Now in DHIS2's zone-less ``yyyy-MM-ddTHH:mm:ss.SSS`` (UTC)."""
     now = datetime.now(UTC)
     return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}"
+
+
+def py_lower(value: Any) -> str | None:
+    """SQL ``py_lower(x)``: Python's ``str(x).lower()`` (full Unicode, unlike ``lower()``).
+
+    The in-Python list path folds with ``str.lower``; SQL that must agree with it calls
+    this (see :data:`FOLD_SQL`).
+    """
+    return None if value is None else str(value).lower()
+
+
+# ``py_lower(x)`` computed natively when ``x`` is ASCII (byte length == character length),
+# where SQLite's ``lower()`` gives the same answer, so the Python callback runs only for rows
+# with non-ASCII text. ``{0}`` is the expression to fold.
+FOLD_SQL = (
+    "(CASE WHEN length(CAST({0} AS BLOB)) = length({0}) THEN lower({0}) ELSE py_lower({0}) END)"
+)
 
 
 def _hash_secret(salt: bytes, secret: str) -> bytes:
@@ -278,6 +300,8 @@ class Store:
         if seed not in seed_module.WORLDS:
             raise ValueError(f"unknown seed {seed!r}; use one of {sorted(seed_module.WORLDS)}")
         self.lock = threading.RLock()
+        self._list_cache: dict[tuple[Any, ...], list[str]] = {}
+        self._list_generation: tuple[int, int] = (-1, -1)
         self.path = None if path is None else os.fspath(path)
         self._temp_dir: str | None = None
         if self.path is None:
@@ -294,6 +318,7 @@ class Store:
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=NORMAL")
             self.conn.execute("PRAGMA busy_timeout=30000")
+        self.conn.create_function("py_lower", 1, py_lower, deterministic=True)
         os.makedirs(self.files_dir, exist_ok=True)
         with self.lock:
             self.conn.executescript(SCHEMA)
@@ -520,13 +545,38 @@ class Store:
     # --- conversations -------------------------------------------------------------------
 
     def list_conversations_for(self, user_uid: str) -> list[dict[str, Any]]:
-        """Every conversation ``user_uid`` takes part in, with their read/followUp."""
-        rows = self.query(
+        """Every conversation ``user_uid`` takes part in, with their read/followUp.
+
+        In UID order, so that ties of a later (stable) sort are broken by UID, as in
+        :meth:`select_conversations_for`.
+        """
+        return self.select_conversations_for(user_uid, order_by="c.uid")
+
+    _CONV_FROM = (
+        "FROM user_messages um JOIN conversations c ON c.uid = um.conversation WHERE um.user = ?"
+    )
+
+    def select_conversations_for(
+        self,
+        user_uid: str,
+        *,
+        where: str = "",
+        params: Sequence[Any] = (),
+        order_by: str,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
+        """The user's conversations matching ``where`` (SQL over ``c``/``um``), ordered and
+        windowed in SQL; a dict is built for the returned rows only."""
+        sql = (
             f"SELECT {', '.join('c.' + k for k in CONV_KEYS)}, um.read, um.follow_up "
-            "FROM user_messages um JOIN conversations c ON c.uid = um.conversation "
-            "WHERE um.user = ?",
-            (user_uid,),
+            f"{self._CONV_FROM}{f' AND ({where})' if where else ''} ORDER BY {order_by}"
         )
+        args: list[Any] = [user_uid, *params]
+        if limit is not None:
+            sql += " LIMIT ? OFFSET ?"
+            args += [limit, offset]
+        rows = self.query(sql, args)
         keys = (*CONV_KEYS, "read", "follow_up")
         out = []
         for row in rows:
@@ -535,6 +585,48 @@ class Store:
             rec["follow_up"] = bool(rec["follow_up"])
             out.append(rec)
         return out
+
+    def ordered_conversation_uids(
+        self, user_uid: str, *, where: str = "", params: Sequence[Any] = (), order_by: str
+    ) -> list[str]:
+        """UIDs of the user's conversations matching ``where``, in ``order_by`` order.
+
+        The answer is cached per (user, where, params, order) until the database changes:
+        ``PRAGMA data_version`` moves when another connection (process) commits and
+        ``total_changes`` when this one writes, so a stale list is never served. Paging
+        through one listing then costs one query, and each page only its own rows. The
+        list is shared: do not modify it.
+        """
+        key = (user_uid, where, tuple(params), order_by)
+        with self.lock:
+            version = self.conn.execute("PRAGMA data_version").fetchone()[0]
+            generation = (int(version), self.conn.total_changes)
+            if generation != self._list_generation:
+                self._list_cache.clear()
+                self._list_generation = generation
+            uids = self._list_cache.pop(key, None)
+            if uids is None:
+                rows = self.conn.execute(
+                    f"SELECT c.uid {self._CONV_FROM}{f' AND ({where})' if where else ''} "
+                    f"ORDER BY {order_by}",
+                    [user_uid, *params],
+                ).fetchall()
+                uids = [r[0] for r in rows]
+                while len(self._list_cache) >= LIST_CACHE_SIZE:
+                    del self._list_cache[next(iter(self._list_cache))]
+            self._list_cache[key] = uids  # most recently used last
+            return uids
+
+    def conversations_by_uid_for(self, user_uid: str, uids: Sequence[str]) -> list[dict[str, Any]]:
+        """The user's view (with read/followUp) of ``uids``, in that order."""
+        found: dict[str, dict[str, Any]] = {}
+        for chunk in _chunks(list(uids), 900):
+            where = f"c.uid IN ({','.join('?' * len(chunk))})"
+            for rec in self.select_conversations_for(
+                user_uid, where=where, params=chunk, order_by="c.uid"
+            ):
+                found[rec["uid"]] = rec
+        return [found[u] for u in uids if u in found]
 
     def get_conversation(self, uid: str) -> dict[str, Any] | None:
         rows = self.query(f"SELECT {CONV_COLUMNS} FROM conversations WHERE uid = ?", (uid,))
