@@ -27,7 +27,7 @@ import inspect
 import logging
 import os
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,6 +68,10 @@ __all__ = ["READONLY_ENV", "TOOL_NAMES", "WRITE_TOOLS", "build_server", "serve_s
 logger = logging.getLogger("dhis2w.mcp")
 
 READONLY_ENV = "DHIS2W_MCP_READONLY"
+#: Folders files_resource_upload may read from (os.pathsep-separated); default: the folder
+#: the server was started in. An agent must not be able to ship /etc/shadow or
+#: ~/.config/dhis2/profiles.toml to a DHIS2 server because a prompt asked it to.
+UPLOAD_DIRS_ENV = "DHIS2W_MCP_UPLOAD_DIRS"
 """Set to ``1`` (or true/yes/on) to start the server in read-only mode."""
 
 _SERVER_INSTRUCTIONS = """\
@@ -404,12 +408,49 @@ async def _one_user(client: AsyncClient, user: str) -> str:
     return (await client.directory.resolve_users([user]))[0]
 
 
+def _upload_roots(upload_dirs: Sequence[str | os.PathLike[str]] | None) -> list[Path]:
+    """The folders uploads may come from: given, else ``DHIS2W_MCP_UPLOAD_DIRS``, else cwd."""
+    if upload_dirs is None:
+        configured = os.environ.get(UPLOAD_DIRS_ENV, "")
+        upload_dirs = [d for d in configured.split(os.pathsep) if d.strip()] or [Path.cwd()]
+    return [Path(d).expanduser().resolve() for d in upload_dirs]
+
+
+def _allowed_upload(path: str, roots: Sequence[Path]) -> Path:
+    """``path`` resolved (links followed), if it lies inside one of ``roots`` and no part of
+    it below that root is hidden (``.dhis2/profiles.toml``, ``.ssh/...``, ``.env``)."""
+    local = Path(path).expanduser()
+    if not local.is_absolute():
+        local = roots[0] / local
+    resolved = local.resolve()
+    for root in roots:
+        if resolved.is_relative_to(root):
+            hidden = [p for p in resolved.relative_to(root).parts if p.startswith(".")]
+            if hidden:
+                raise InvalidInputError(
+                    f"refusing to upload {resolved}: hidden files and folders "
+                    f"({', '.join(hidden)}) may hold credentials"
+                )
+            if not resolved.is_file():
+                raise InvalidInputError(f"no such file: {resolved}")
+            return resolved
+    allowed = ", ".join(str(root) for root in roots)
+    raise InvalidInputError(
+        f"refusing to upload {resolved}: it is outside the folders this server may upload "
+        f"from ({allowed}); the user can allow more with `dhis2w mcp serve --upload-dir DIR` "
+        f"or {UPLOAD_DIRS_ENV}"
+    )
+
+
 class _Tools:
     """The tool functions. Each method's docstring is the tool description an agent reads."""
 
-    def __init__(self, clients: _ClientPool, *, read_only: bool) -> None:
+    def __init__(
+        self, clients: _ClientPool, *, read_only: bool, upload_roots: Sequence[Path]
+    ) -> None:
         self._clients = clients
         self._read_only = read_only
+        self._upload_roots = list(upload_roots)
 
     async def _run(
         self,
@@ -796,8 +837,11 @@ class _Tools:
             str,
             Field(
                 description=(
-                    "Path of a local file on the machine running this server (~ is expanded). "
-                    "At most 10 MB by DHIS2's default limit."
+                    "Path of a local file on the machine running this server (~ is expanded; "
+                    "a relative path is taken from the first allowed folder). Only files "
+                    "inside the folders the user allowed (by default the folder the server "
+                    "was started in), never hidden ones. At most 10 MB by DHIS2's default "
+                    "limit."
                 ),
                 min_length=1,
             ),
@@ -821,9 +865,7 @@ class _Tools:
         """
 
         async def action(client: AsyncClient) -> dict[str, Any]:
-            local = Path(path).expanduser()
-            if not local.is_file():
-                raise InvalidInputError(f"no such file: {local}")
+            local = _allowed_upload(path, self._upload_roots)
             resource = await client.files.upload_file_resource(local, domain=domain, wait=True)
             data: dict[str, Any] = to_builtins(resource)
             return data
@@ -870,13 +912,17 @@ def _env_read_only() -> bool:
 
 
 def build_server(
-    profile: Profile | None = None, *, read_only: bool | None = None
+    profile: Profile | None = None,
+    *,
+    read_only: bool | None = None,
+    upload_dirs: Sequence[str | os.PathLike[str]] | None = None,
 ) -> MCPServer[None]:
     """Build the MCP server (not started).
 
     ``profile`` is the default for calls that name none; ``None`` resolves it on the first
     call with :func:`dhis2w.load_profile` precedence. ``read_only=None`` reads
-    ``DHIS2W_MCP_READONLY``.
+    ``DHIS2W_MCP_READONLY``. ``upload_dirs`` are the folders ``files_resource_upload`` may
+    read (``None``: ``DHIS2W_MCP_UPLOAD_DIRS``, else the current folder).
     """
     if read_only is None:
         read_only = _env_read_only()
@@ -898,7 +944,7 @@ def build_server(
         version=__version__,
         lifespan=lifespan,
     )
-    tools = _Tools(clients, read_only=read_only)
+    tools = _Tools(clients, read_only=read_only, upload_roots=_upload_roots(upload_dirs))
     for spec in _SPECS:
         server.add_tool(
             getattr(tools, spec.name),
@@ -910,7 +956,11 @@ def build_server(
     return server
 
 
-def serve_stdio(profile_name: str | None = None, read_only: bool | None = False) -> None:
+def serve_stdio(
+    profile_name: str | None = None,
+    read_only: bool | None = False,
+    upload_dirs: Sequence[str | os.PathLike[str]] | None = None,
+) -> None:
     """Run the server over stdio until the client hangs up (``dhis2w mcp serve``).
 
     ``read_only`` is on when asked for or when ``DHIS2W_MCP_READONLY=1``. An explicitly named
@@ -926,7 +976,9 @@ def serve_stdio(profile_name: str | None = None, read_only: bool | None = False)
         if profile_name is not None:
             raise
         logger.warning("no default DHIS2 profile; tool calls must name one", exc_info=False)
-    server = build_server(profile, read_only=bool(read_only) or _env_read_only())
+    server = build_server(
+        profile, read_only=bool(read_only) or _env_read_only(), upload_dirs=upload_dirs
+    )
     server.run("stdio")
 
 
@@ -947,9 +999,15 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m dhis2w.mcp_server", description=__doc__)
     parser.add_argument("--profile", "-p", default=None, help="profile name")
     parser.add_argument("--read-only", action="store_true", help="hide and refuse writes")
+    parser.add_argument(
+        "--upload-dir",
+        action="append",
+        default=None,
+        help="a folder files_resource_upload may read (repeatable; default: the current one)",
+    )
     args = parser.parse_args(argv)
     try:
-        serve_stdio(args.profile, args.read_only)
+        serve_stdio(args.profile, args.read_only, args.upload_dir)
     except ProfileError as exc:
         print(f"dhis2w mcp: {exc}", file=sys.stderr)
         raise SystemExit(2) from None

@@ -11,6 +11,7 @@ import importlib.util
 import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -92,12 +93,17 @@ async def session_for(server: MCPServer[Any]) -> AsyncIterator[Session]:
 
 
 @pytest.fixture
-def mcp_session(dhis2_emulator: Any) -> Connect:
+def mcp_session(dhis2_emulator: Any, tmp_path: Path) -> Connect:
     """``async with mcp_session("fatmata", read_only=False) as s:`` -> a session with a fresh
-    server whose default profile logs in to the test's emulator as that user."""
+    server whose default profile logs in to the test's emulator as that user; uploads are
+    allowed from the test's ``tmp_path``."""
 
     def connect(username: str = "admin", *, read_only: bool = False) -> Any:
-        server = build_server(dhis2_emulator.profile(username=username), read_only=read_only)
+        server = build_server(
+            dhis2_emulator.profile(username=username),
+            read_only=read_only,
+            upload_dirs=[tmp_path],
+        )
         return session_for(server)
 
     return connect

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -524,3 +525,34 @@ async def test_lost_answer_to_a_send_is_send_outcome_unknown(
         # It did happen: the agent is told to check, and checking finds it.
         found = await s.ok("messaging_list", query="lost")
     assert len(found["conversations"]) == 1
+
+
+async def test_upload_only_from_allowed_folders(
+    mcp_session: Any, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # An agent must not be able to send arbitrary local files (secrets) to a DHIS2 server.
+    outside = tmp_path_factory.mktemp("outside") / "secret.txt"
+    outside.write_text("password=district", encoding="utf-8")
+    hidden = tmp_path / ".dhis2" / "profiles.toml"
+    hidden.parent.mkdir()
+    hidden.write_text('password = "district"', encoding="utf-8")
+    (tmp_path / "escape.txt").symlink_to(outside)
+    (tmp_path / "ok.csv").write_text("a,b\n", encoding="utf-8")
+    async with mcp_session() as s:
+        for path in (str(outside), str(hidden), str(tmp_path / "escape.txt"), "/etc/passwd"):
+            error = await s.fails("files_resource_upload", "invalid_input", path=path)
+            assert "refusing to upload" in error["message"]
+        # a relative path is taken from the allowed folder
+        uploaded = await s.ok("files_resource_upload", path="ok.csv")
+    assert uploaded["name"] == "ok.csv"
+
+
+def test_upload_dirs_default_and_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dhis2w.mcp_server import UPLOAD_DIRS_ENV, _upload_roots
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(UPLOAD_DIRS_ENV, raising=False)
+    assert _upload_roots(None) == [tmp_path.resolve()]
+    other = tmp_path / "other"
+    monkeypatch.setenv(UPLOAD_DIRS_ENV, f"{tmp_path}{os.pathsep}{other}")
+    assert _upload_roots(None) == [tmp_path.resolve(), other.resolve()]
