@@ -14,10 +14,13 @@ import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import PurePath
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 import msgspec
+
+if TYPE_CHECKING:
+    import httpx
 
 from . import models
 from .enums import FileResourceDomain, MessageType, Priority, Status
@@ -71,6 +74,12 @@ BULK_CHUNK = 200
 
 DEFAULT_MAX_UPLOAD_SIZE = 10_000_000
 LOGIN_PATH_MARKER = "dhis-web-login"
+
+
+def loggable_url(url: httpx.URL) -> str:
+    """The full URL for a log line, never with userinfo (``netloc`` is host and port only)."""
+    netloc = url.netloc.decode("ascii", "replace")
+    return f"{url.scheme}://{netloc}{url.raw_path.decode('ascii', 'replace')}"
 
 
 # --- input checks ------------------------------------------------------------------------

@@ -150,7 +150,7 @@ class AsyncClient:
             request = http.build_request(
                 method, path, params=params, content=content, files=files, headers=extra
             )
-            target = request.url.raw_path.decode("ascii", "replace")
+            target = _wire.loggable_url(request.url)
             started = time.perf_counter()
             try:
                 response = await http.send(request, stream=True)

@@ -223,7 +223,7 @@ def test_debug_log_has_no_secrets(httpx_mock: HTTPXMock, caplog: pytest.LogCaptu
     records = [r for r in caplog.records if r.name == "dhis2w"]
     assert len(records) == 1
     line = records[0].getMessage()
-    assert line.startswith("GET /api/me?fields=id -> 200 in ")
+    assert line.startswith("GET https://dhis2.example.org/api/me?fields=id -> 200 in ")
     assert line.endswith(" ms")
     assert "d2pat" not in caplog.text and "ApiToken" not in caplog.text
 
