@@ -5,14 +5,141 @@ Their heavy imports (the emulator's HTTP stack, the MCP SDK) happen inside the c
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
 import click
+from click.core import ParameterSource
 
 from .commands import Group
+
+if TYPE_CHECKING:
+    from dhis2w.emulator import EmulatorServer, Faults
+
+
+class FailStatus(click.ParamType):  # type: ignore[type-arg]  # generic only in newer Click
+    """An HTTP status ``fail_next`` accepts: 429 or 500-599 (anything else is a usage error)."""
+
+    name = "CODE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            status = value
+        else:
+            try:
+                status = int(str(value).strip(), 10)
+            except ValueError:
+                self.fail(f"{value!r} is not an HTTP status code.", param, ctx)
+        if status == 429 or 500 <= status <= 599:
+            return status
+        self.fail(f"{status} is not 429 or 5xx (500-599).", param, ctx)
+
+
+class Seconds(click.ParamType):  # type: ignore[type-arg]  # generic only in newer Click
+    """A finite, non-negative number of seconds (``nan``, ``inf`` and negatives are refused)."""
+
+    name = "SECONDS"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number of seconds.", param, ctx)
+        if not math.isfinite(seconds) or seconds < 0:
+            self.fail(f"{value} is not a finite number of seconds >= 0.", param, ctx)
+        return seconds
+
+
+@dataclass(frozen=True)
+class FaultOptions:
+    """The fault switches of ``dhis2w emulator serve``, as given on the command line."""
+
+    latency: float = 0.0
+    latency_jitter: float = 0.0
+    fail_next: int = 0
+    fail_status: int = 503
+    retry_after: float | None = None
+    drop_after_commit: int = 0
+    truncate_next: int = 0
+
+    def apply(self, faults: Faults) -> None:
+        """Switch the faults on, through the same Python API a test would use."""
+        if self.latency or self.latency_jitter:
+            faults.latency(self.latency, jitter=self.latency_jitter)
+        if self.fail_next:
+            faults.fail_next(self.fail_next, status=self.fail_status, retry_after=self.retry_after)
+        if self.drop_after_commit:
+            faults.drop_after_commit(self.drop_after_commit)
+        if self.truncate_next:
+            faults.truncate_next(self.truncate_next)
+
+    def describe(self) -> list[str]:
+        """One phrase per active fault (empty when none is)."""
+        out: list[str] = []
+        if self.latency and self.latency_jitter:
+            out.append(
+                f"latency {self.latency:g}s + up to {self.latency_jitter:g}s random "
+                "on every request"
+            )
+        elif self.latency:
+            out.append(f"latency {self.latency:g}s on every request")
+        elif self.latency_jitter:
+            out.append(f"random latency up to {self.latency_jitter:g}s on every request")
+        if self.fail_next:
+            retry = "" if self.retry_after is None else f", Retry-After: {self.retry_after:g}"
+            requests = _count(self.fail_next, "request")
+            out.append(f"next {requests} answered {self.fail_status}{retry}")
+        if self.drop_after_commit:
+            writes = _count(self.drop_after_commit, "write")
+            out.append(f"next {writes} committed, then the connection closed unanswered")
+        if self.truncate_next:
+            out.append(f"next {_count(self.truncate_next, 'response')} truncated")
+        return out
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def build_emulator_server(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    db: str | None = None,
+    seed: str = "demo",
+    max_upload_size: int = 10_000_000,
+    log_requests: bool = False,
+    faults: FaultOptions | None = None,
+) -> EmulatorServer:
+    """The server ``dhis2w emulator serve`` runs, bound and with its faults switched on."""
+    import dhis2w.emulator as emulator
+
+    srv = emulator.EmulatorServer(
+        host=host,
+        port=port,
+        db=db,
+        seed=seed,
+        max_upload_size=max_upload_size,
+        log_requests=log_requests,
+    )
+    try:
+        (faults or FaultOptions()).apply(srv.faults)
+    except BaseException:
+        srv.stop()
+        raise
+    return srv
 
 
 @click.group(cls=Group)
 def emulator() -> None:
     """The offline DHIS2 2.42 emulator (for demos, tests and benchmarks)."""
+
+
+_SECONDS = Seconds()
+_COUNT = click.IntRange(min=0)
 
 
 @emulator.command("serve")
@@ -31,14 +158,55 @@ def emulator() -> None:
     show_default=True,
     help="Bytes; like DHIS2's max.file_upload_size.",
 )
-@click.option("--latency", type=click.FloatRange(min=0), help="Seconds added to every answer.")
-@click.option("--fail-next", type=click.IntRange(min=1), help="Fail the next N requests.")
+@click.option(
+    "--latency",
+    type=_SECONDS,
+    default=0.0,
+    metavar="SECONDS",
+    help="Fault: fixed delay added to every request.",
+)
+@click.option(
+    "--latency-jitter",
+    type=_SECONDS,
+    default=0.0,
+    metavar="SECONDS",
+    help="Fault: plus a random delay, uniform in [0, SECONDS], on every request.",
+)
+@click.option(
+    "--fail-next",
+    type=_COUNT,
+    default=0,
+    metavar="N",
+    help="Fault: answer the next N requests with --fail-status instead of handling them.",
+)
 @click.option(
     "--fail-status",
-    type=click.IntRange(429, 599),
+    type=FailStatus(),
     default=503,
     show_default=True,
-    help="Status for --fail-next (429 or 5xx).",
+    help="Status for --fail-next: 429 or 500-599.",
+)
+@click.option(
+    "--retry-after",
+    type=_SECONDS,
+    default=None,
+    metavar="SECONDS",
+    help="Send a Retry-After header with the --fail-next answers.",
+)
+@click.option(
+    "--drop-after-commit",
+    type=_COUNT,
+    default=0,
+    metavar="N",
+    help="Fault: for the next N writes, commit the change, then close the connection "
+    "without answering.",
+)
+@click.option(
+    "--truncate-next",
+    type=_COUNT,
+    default=0,
+    metavar="N",
+    help="Fault: the next N responses announce their full length but send only half the body.",
 )
 def serve_emulator(
     host: str,
@@ -46,33 +214,51 @@ def serve_emulator(
     db: str | None,
     seed: str,
     max_upload_size: int,
-    latency: float | None,
-    fail_next: int | None,
+    latency: float,
+    latency_jitter: float,
+    fail_next: int,
     fail_status: int,
+    retry_after: float | None,
+    drop_after_commit: int,
+    truncate_next: int,
 ) -> None:
-    """Serve the emulator until Ctrl-C; prints its URL and demo credentials on stderr.
+    """Serve the emulator until Ctrl-C; prints its URL, demo credentials and active faults
+    on stderr.
 
     With the root --debug every request is logged on stderr.
     """
-    from dhis2w.emulator import EmulatorServer, banner
-
     from .state import AppState
 
-    debug = click.get_current_context().ensure_object(AppState).debug
-    srv = EmulatorServer(
+    ctx = click.get_current_context()
+    status_given = ctx.get_parameter_source("fail_status") is not ParameterSource.DEFAULT
+    if not fail_next and (status_given or retry_after is not None):
+        given = "--fail-status" if status_given else "--retry-after"
+        raise click.UsageError(f"{given} only applies with --fail-next N (N >= 1).")
+    faults = FaultOptions(
+        latency=latency,
+        latency_jitter=latency_jitter,
+        fail_next=fail_next,
+        fail_status=fail_status,
+        retry_after=retry_after,
+        drop_after_commit=drop_after_commit,
+        truncate_next=truncate_next,
+    )
+    debug = ctx.ensure_object(AppState).debug
+    from dhis2w.emulator import banner
+
+    srv = build_emulator_server(
         host=host,
         port=port,
         db=db,
         seed=seed,
         max_upload_size=max_upload_size,
         log_requests=debug,
+        faults=faults,
     )
     try:
-        if latency:
-            srv.faults.latency(latency)
-        if fail_next:
-            srv.faults.fail_next(fail_next, status=fail_status)
+        active = faults.describe()
         click.echo(banner(srv), err=True)
+        click.echo(f"  Faults:     {'; '.join(active) if active else 'none'}", err=True)
         srv.serve_forever()  # returns on Ctrl-C, after a clean stop
     except KeyboardInterrupt:
         pass  # Ctrl-C before serving started: still a clean exit

@@ -3,10 +3,20 @@ tested by their owners; the end-to-end test runs the real emulator)."""
 
 from __future__ import annotations
 
+import base64
+import json
+import re
+import signal
+import subprocess
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from cli_helpers import Dhis2Runner
+from cli_helpers import Dhis2Runner, console_script
+from dhis2w_cli.servers import FaultOptions, build_emulator_server
+
+from dhis2w.emulator import seed as S
 
 
 def test_mcp_serve_passes_profile_and_read_only(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -33,11 +43,17 @@ def test_emulator_serve_applies_faults_and_prints_the_banner(
         def __init__(self) -> None:
             self.calls: list[tuple[Any, ...]] = []
 
-        def latency(self, s: float) -> None:
-            self.calls.append(("latency", s))
+        def latency(self, s: float, jitter: float = 0.0) -> None:
+            self.calls.append(("latency", s, jitter))
 
-        def fail_next(self, n: int, status: int) -> None:
-            self.calls.append(("fail_next", n, status))
+        def fail_next(self, n: int, status: int, retry_after: float | None = None) -> None:
+            self.calls.append(("fail_next", n, status, retry_after))
+
+        def drop_after_commit(self, n: int) -> None:
+            self.calls.append(("drop_after_commit", n))
+
+        def truncate_next(self, n: int) -> None:
+            self.calls.append(("truncate_next", n))
 
     class FakeServer:
         def __init__(self, **kw: Any) -> None:
@@ -53,11 +69,265 @@ def test_emulator_serve_applies_faults_and_prints_the_banner(
     monkeypatch.setattr(emulator, "EmulatorServer", FakeServer)
     monkeypatch.setattr(emulator, "banner", lambda srv: f"listening on {srv.url}")
     args = ("emulator", "serve", "--port", "0", "--seed", "empty", "--latency", "0.2",
-            "--fail-next", "2", "--fail-status", "500", "--max-upload-size", "1000")  # fmt: skip
+            "--latency-jitter", "0.1", "--fail-next", "2", "--fail-status", "500",
+            "--retry-after", "3", "--drop-after-commit", "4", "--truncate-next", "5",
+            "--max-upload-size", "1000")  # fmt: skip
     result = Dhis2Runner()(*args)  # Ctrl-C is a clean exit 0
     (srv,) = made
     assert srv.kw == {"host": "127.0.0.1", "port": 0, "db": None, "seed": "empty",
                       "max_upload_size": 1000, "log_requests": False}  # fmt: skip
-    assert srv.faults.calls == [("latency", 0.2), ("fail_next", 2, 500)]
+    assert srv.faults.calls == [
+        ("latency", 0.2, 0.1),
+        ("fail_next", 2, 500, 3.0),
+        ("drop_after_commit", 4),
+        ("truncate_next", 5),
+    ]
     assert srv.stopped
     assert "listening on http://x:1" in result.stderr
+    faults = next(line for line in result.stderr.splitlines() if "Faults:" in line)
+    phrases = (
+        "latency 0.2s + up to 0.1s random",
+        "next 2 requests answered 500, Retry-After: 3",
+        "next 4 writes committed",
+        "next 5 responses truncated",
+    )
+    for phrase in phrases:
+        assert phrase in faults, faults
+
+
+def test_emulator_serve_without_faults_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    import dhis2w.emulator as emulator
+
+    applied: list[FaultOptions | None] = []
+
+    class FakeServer:
+        url = "http://x:1"
+
+        def serve_forever(self) -> None:
+            raise KeyboardInterrupt
+
+        def stop(self) -> None:
+            pass
+
+    def fake_build(**kw: Any) -> FakeServer:
+        applied.append(kw["faults"])
+        return FakeServer()
+
+    import dhis2w_cli.servers as servers
+
+    monkeypatch.setattr(servers, "build_emulator_server", fake_build)
+    monkeypatch.setattr(emulator, "banner", lambda srv: "listening")
+    result = Dhis2Runner()("emulator", "serve", "--port", "0")
+    assert applied == [FaultOptions()]  # the defaults switch nothing on
+    assert "Faults:     none" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--fail-next", "1", "--fail-status", "450"), "450 is not 429 or 5xx"),
+        (("--fail-next", "1", "--fail-status", "600"), "600 is not 429 or 5xx"),
+        (("--fail-next", "1", "--fail-status", "200"), "200 is not 429 or 5xx"),
+        (("--fail-next", "1", "--fail-status", "abc"), "is not an HTTP status code"),
+        (("--fail-next", "-1"), "--fail-next"),
+        (("--drop-after-commit", "-1"), "--drop-after-commit"),
+        (("--truncate-next", "-3"), "--truncate-next"),
+        (("--latency", "-0.5"), "--latency"),
+        (("--latency", "nan"), "--latency"),
+        (("--latency-jitter", "-1"), "--latency-jitter"),
+        (("--latency-jitter", "inf"), "--latency-jitter"),
+        (("--fail-next", "1", "--retry-after", "-2"), "--retry-after"),
+        (
+            (
+                "--fail-status",
+                "503",
+            ),
+            "--fail-status only applies with --fail-next",
+        ),
+        (
+            (
+                "--retry-after",
+                "5",
+            ),
+            "--retry-after only applies with --fail-next",
+        ),
+    ],
+)
+def test_emulator_serve_refuses_bad_fault_values_before_starting(
+    monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...], message: str
+) -> None:
+    import dhis2w.emulator as emulator
+
+    def never(**kw: Any) -> None:
+        raise AssertionError("the server must not be built for a usage error")
+
+    monkeypatch.setattr(emulator, "EmulatorServer", never)
+    result = Dhis2Runner()("emulator", "serve", "--port", "0", *args, code=2)
+    assert message in result.stderr, result.stderr
+    assert "Usage:" in result.stderr and "Traceback" not in result.output
+    assert "unexpected" not in result.stderr
+
+
+@pytest.mark.parametrize("status", ["429", "500", "503", "599"])
+def test_emulator_serve_accepts_429_and_5xx(monkeypatch: pytest.MonkeyPatch, status: str) -> None:
+    import dhis2w_cli.servers as servers
+
+    import dhis2w.emulator as emulator
+
+    seen: list[FaultOptions] = []
+
+    class FakeServer:
+        url = "http://x:1"
+
+        def serve_forever(self) -> None:
+            raise KeyboardInterrupt
+
+        def stop(self) -> None:
+            pass
+
+    def fake_build(**kw: Any) -> FakeServer:
+        seen.append(kw["faults"])
+        return FakeServer()
+
+    monkeypatch.setattr(servers, "build_emulator_server", fake_build)
+    monkeypatch.setattr(emulator, "banner", lambda srv: "listening")
+    result = Dhis2Runner()("emulator", "serve", "--fail-next", "1", "--fail-status", status)
+    assert [f.fail_status for f in seen] == [int(status)]
+    assert f"answered {status}" in result.stderr
+
+
+def test_emulator_serve_help_lists_every_fault_flag() -> None:
+    out = Dhis2Runner()("emulator", "serve", "--help").stdout
+    for flag in ("--latency SECONDS", "--latency-jitter SECONDS", "--fail-next N",
+                 "--fail-status CODE", "--retry-after SECONDS", "--drop-after-commit N",
+                 "--truncate-next N"):  # fmt: skip
+        assert flag in out, out
+    assert "429 or 500-599" in out
+
+
+def test_built_server_has_the_latency_and_jitter_switched_on() -> None:
+    srv = build_emulator_server(faults=FaultOptions(latency=0.25, latency_jitter=0.5))
+    try:
+        delays = [srv.faults.delay() for _ in range(50)]  # not timed: the configured bounds
+        assert all(0.25 <= d <= 0.75 for d in delays)
+        assert len(set(delays)) > 1  # the jitter is random
+    finally:
+        srv.stop()
+
+
+def test_built_server_answers_429_with_retry_after() -> None:
+    faults = FaultOptions(fail_next=1, fail_status=429, retry_after=2.5)
+    with build_emulator_server(faults=faults) as srv:
+        first = _exchange(srv.url, "GET", "/api/me")
+        second = _exchange(srv.url, "GET", "/api/me")
+    assert _status(first) == 429 and _header(first, "Retry-After") == "2.5"
+    assert _status(second) == 200
+
+
+# --- the real console script, faults switched on from its flags -------------------------
+
+_LISTENING = re.compile(r"listening on (http://\S+)")
+
+
+@pytest.fixture
+def faulty_emulator() -> Iterator[tuple[str, list[str]]]:
+    """``dhis2w emulator serve --port 0`` with one of each fault; its URL and banner."""
+    flags = ("--fail-next", "1", "--fail-status", "503", "--retry-after", "7",
+             "--truncate-next", "1", "--drop-after-commit", "1")  # fmt: skip
+    proc = subprocess.Popen(
+        [console_script(), "emulator", "serve", "--port", "0", *flags],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stderr is not None
+        banner: list[str] = []
+        while not banner or "Faults:" not in banner[-1]:
+            line = proc.stderr.readline()
+            assert line, f"the emulator exited early: {''.join(banner)}"
+            banner.append(line)
+        found = _LISTENING.search(banner[0])
+        assert found, banner
+        threading.Thread(target=proc.stderr.read, daemon=True).start()  # never block it
+        yield found.group(1), banner
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def test_console_script_serves_the_faults_from_its_flags(
+    faulty_emulator: tuple[str, list[str]],
+) -> None:
+    url, banner = faulty_emulator
+    faults = banner[-1]
+    assert "next 1 request answered 503, Retry-After: 7" in faults
+    assert "next 1 write committed, then the connection closed unanswered" in faults
+    assert "next 1 response truncated" in faults
+
+    # 1. the first request, whatever it is, gets the injected 503 with Retry-After
+    failed = _exchange(url, "GET", "/api/me")
+    assert _status(failed) == 503
+    assert _header(failed, "Retry-After") == "7"
+    assert json.loads(_body(failed))["httpStatusCode"] == 503
+
+    # 2. the next answer announces its full length but the body is cut
+    cut = _exchange(url, "GET", "/api/me")
+    assert _status(cut) == 200
+    assert 0 < len(_body(cut)) < int(_header(cut, "Content-Length") or 0)
+
+    # 3. a write is committed, but the connection closes without any answer
+    send = {"subject": "Committed, unanswered", "text": "t", "users": [{"id": S.FATMATA.uid}]}
+    assert _exchange(url, "POST", "/api/messageConversations", json.dumps(send)) == b""
+    found = _exchange(url, "GET", "/api/messageConversations?fields=subject"
+                      "&filter=subject:eq:Committed,%20unanswered")  # fmt: skip
+    assert _status(found) == 200
+    assert json.loads(_body(found))["messageConversations"] == [{"subject": send["subject"]}]
+
+    # 4. every fault was one-shot: back to normal
+    normal = _exchange(url, "GET", "/api/me")
+    assert _status(normal) == 200
+    assert json.loads(_body(normal))["username"] == S.ADMIN.username
+
+
+def _exchange(url: str, method: str, path: str, body: str = "") -> bytes:
+    """One raw HTTP/1.1 request as admin; everything the server sent until it closed."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    auth = base64.b64encode(f"{S.ADMIN.username}:{S.ADMIN.password}".encode()).decode()
+    data = body.encode()
+    head = (
+        f"{method} {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nAuthorization: Basic {auth}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n"
+        "Connection: close\r\n\r\n"
+    )
+    with socket.create_connection((parts.hostname, parts.port), timeout=30) as sock:
+        sock.sendall(head.encode() + data)
+        out = b""
+        while chunk := sock.recv(65536):
+            out += chunk
+    return out
+
+
+def _status(raw: bytes) -> int:
+    return int(raw.split(b" ", 2)[1])
+
+
+def _header(raw: bytes, name: str) -> str | None:
+    head = raw.partition(b"\r\n\r\n")[0].decode("latin-1")
+    for line in head.split("\r\n")[1:]:
+        key, _, value = line.partition(":")
+        if key.strip().lower() == name.lower():
+            return value.strip()
+    return None
+
+
+def _body(raw: bytes) -> bytes:
+    return raw.partition(b"\r\n\r\n")[2]
