@@ -4,16 +4,37 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner, Result
 from dhis2w_cli.main import cli
 from dhis2w_cli.state import AppState
 
 UID_RE = re.compile(r"^[A-Za-z][A-Za-z0-9]{10}$")
 ANSI_RE = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def console_script() -> str:
+    """The installed ``dhis2w`` console script: next to this Python, else on PATH.
+
+    The project is always installed with ``pip install -e '.[dev]'``, which creates it, so a
+    missing script is a broken entry point: fail loudly rather than skip or fall back.
+    """
+    here = Path(sys.executable).with_name("dhis2w")
+    found = str(here) if here.exists() else shutil.which("dhis2w")
+    if not found:
+        pytest.fail(
+            f"the dhis2w console script is missing: not at {here} nor on PATH; "
+            "reinstall with pip install -e '.[dev]' (is the entry point broken?)",
+            pytrace=False,
+        )
+    return found
 
 
 def lines(text: str) -> list[str]:

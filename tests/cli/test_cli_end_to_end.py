@@ -5,28 +5,18 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_helpers import UID_RE
+from cli_helpers import UID_RE, console_script
 
 from dhis2w.emulator import seed as S
-
-
-def _console_script() -> str:
-    here = Path(sys.executable).with_name("dhis2w")
-    found = str(here) if here.exists() else shutil.which("dhis2w")
-    if not found:
-        pytest.skip("the dhis2w console script is not installed (pip install -e .)")
-    return found
 
 
 def _free_port() -> int:
@@ -52,7 +42,7 @@ def _wait_for_port(port: int, proc: subprocess.Popen[str]) -> None:
 
 @pytest.fixture
 def served(isolated_env: Path) -> Iterator[dict[str, Any]]:
-    exe = _console_script()
+    exe = console_script()
     port = _free_port()
     proc = subprocess.Popen(
         [exe, "emulator", "serve", "--port", str(port)],
@@ -121,5 +111,5 @@ def test_console_script_against_emulator_serve(served: dict[str, Any], tmp_path:
 
 
 def test_help_from_the_console_script() -> None:
-    out = subprocess.run([_console_script(), "--help"], capture_output=True, text=True, check=True)
+    out = subprocess.run([console_script(), "--help"], capture_output=True, text=True, check=True)
     assert "messaging" in out.stdout and "emulator" in out.stdout

@@ -20,33 +20,30 @@ from dhis2w.emulator import seed
 
 pytestmark = pytest.mark.anyio
 
-# Fallback when the console script is not installed: an emulator on a free port that prints
-# the same first line as ``dhis2w emulator serve`` and serves until stdin closes.
-_EMULATOR = """
-import sys
-from dhis2w.emulator import EmulatorServer
-server = EmulatorServer(port=0, seed="demo")
-server.start()
-print(f"DHIS2 2.42 emulator listening on {server.url}", file=sys.stderr, flush=True)
-sys.stdin.read()
-server.stop()
-"""
 _LISTENING = re.compile(r"listening on (http://\S+)")
 
 
-def _console_script() -> str | None:
-    return shutil.which("dhis2w", path=str(Path(sys.executable).parent))
+def _console_script() -> str:
+    """The installed ``dhis2w`` console script: next to this Python, else on PATH.
+
+    The project is always installed with ``pip install -e '.[dev]'``, which creates it, so a
+    missing script is a broken entry point: fail loudly rather than fall back to a module.
+    """
+    here = Path(sys.executable).with_name("dhis2w")
+    found = str(here) if here.exists() else shutil.which("dhis2w")
+    if not found:
+        pytest.fail(
+            f"the dhis2w console script is missing: not at {here} nor on PATH; "
+            "reinstall with pip install -e '.[dev]' (is the entry point broken?)",
+            pytrace=False,
+        )
+    return found
 
 
 @pytest.fixture
 def emulator_url() -> Iterator[str]:
     """``dhis2w emulator serve --port 0`` in a subprocess; its URL read from the banner."""
-    script = _console_script()
-    command = (
-        [script, "emulator", "serve", "--port", "0"]
-        if script is not None
-        else [sys.executable, "-c", _EMULATOR]
-    )
+    command = [_console_script(), "emulator", "serve", "--port", "0"]
     process = subprocess.Popen(
         command, stdin=subprocess.PIPE, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
     )
@@ -61,7 +58,7 @@ def emulator_url() -> Iterator[str]:
     finally:
         process.send_signal(signal.SIGINT)  # the CLI stops cleanly on Ctrl-C
         assert process.stdin is not None
-        process.stdin.close()  # the fallback stops when stdin closes
+        process.stdin.close()
         try:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
@@ -70,11 +67,8 @@ def emulator_url() -> Iterator[str]:
 
 
 def _server_command() -> tuple[str, list[str]]:
-    """``dhis2w mcp serve`` when the CLI is installed next to this Python, else the module."""
-    script = _console_script()
-    if script is not None:
-        return script, ["mcp", "serve"]
-    return sys.executable, ["-m", "dhis2w.mcp_server"]
+    """``dhis2w mcp serve`` through the installed console script."""
+    return _console_script(), ["mcp", "serve"]
 
 
 async def test_send_list_reply_over_stdio(emulator_url: str, tmp_path: Path) -> None:
@@ -123,11 +117,7 @@ async def test_send_list_reply_over_stdio(emulator_url: str, tmp_path: Path) -> 
 
 async def test_demo_profile_read_only_over_stdio(tmp_path: Path) -> None:
     """``dhis2w --profile demo mcp serve --read-only``: the embedded emulator, reads only."""
-    script = _console_script()
-    if script is not None:
-        command, args = script, ["--profile", "demo", "mcp", "serve", "--read-only"]
-    else:
-        command, args = sys.executable, ["-m", "dhis2w.mcp_server", "-p", "demo", "--read-only"]
+    command, args = _console_script(), ["--profile", "demo", "mcp", "serve", "--read-only"]
     params = StdioServerParameters(
         command=command,
         args=args,
