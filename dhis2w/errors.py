@@ -24,6 +24,7 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "ProfileError",
+    "RateLimitedError",
     "SendOutcomeUnknownError",
     "ServerError",
     "StorageTimeoutError",
@@ -139,6 +140,15 @@ class ConflictError(ApiError):
     """409: DHIS2 refused the request's content (no recipients, attachment reused, ...)."""
 
 
+class RateLimitedError(ApiError):
+    """429: the server (or a proxy in front of it) asks to slow down.
+
+    GETs are retried after ``Retry-After`` when it is within the client's backoff cap; this is
+    raised when retries ran out, the wait asked for is longer than the cap, or the call is not
+    safe to repeat.
+    """
+
+
 class ServerError(ApiError):
     """5xx: the server failed."""
 
@@ -193,6 +203,8 @@ def _class_for_status(status_code: int) -> type[ApiError]:
         return NotFoundError
     if status_code == 409:
         return ConflictError
+    if status_code == 429:
+        return RateLimitedError
     if status_code >= 500:
         return ServerError
     return ApiError

@@ -15,6 +15,7 @@ from dhis2w import (
     ConflictError,
     NotFoundError,
     PermissionDeniedError,
+    RateLimitedError,
     ServerError,
     TransportError,
     UnexpectedResponseError,
@@ -341,9 +342,9 @@ async def test_retry_after_beyond_cap_raises_at_once(
         status_code=429, headers={"Retry-After": "3600"}, json=web_message(429, "Too many")
     )
     async with make_client(backoff_cap=30.0) as client:
-        with pytest.raises(ApiError, match="Too many") as info:
+        with pytest.raises(RateLimitedError, match="Too many") as info:
             await client.system.me()
-    assert info.value.status_code == 429
+    assert info.value.status_code == 429 and isinstance(info.value, ApiError)
     assert sleeps == []
     assert len(httpx_mock.get_requests()) == 1
 
