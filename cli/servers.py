@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -278,11 +279,21 @@ def mcp() -> None:
     envvar="DHIS2W_MCP_READONLY",
     help="Hide and refuse every tool that changes state.",
 )
+@click.option(
+    "--upload-dir",
+    "upload_dirs",
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help=(
+        "A folder files_resource_upload may read from (repeatable). Default: "
+        "DHIS2W_MCP_UPLOAD_DIRS, else the current folder. Hidden files are always refused."
+    ),
+)
 @click.pass_context
-def serve_mcp(ctx: click.Context, read_only: bool) -> None:
+def serve_mcp(ctx: click.Context, read_only: bool, upload_dirs: tuple[Path, ...]) -> None:
     """Serve MCP over stdio (stdout carries the protocol and nothing else)."""
     from dhis2w.mcp_server import serve_stdio
 
     from .state import AppState
 
-    serve_stdio(ctx.ensure_object(AppState).profile_name, read_only)
+    serve_stdio(ctx.ensure_object(AppState).profile_name, read_only, upload_dirs or None)

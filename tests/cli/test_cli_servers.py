@@ -10,6 +10,7 @@ import signal
 import subprocess
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,7 +30,16 @@ def test_mcp_serve_passes_profile_and_read_only(monkeypatch: pytest.MonkeyPatch)
     assert result.stdout == ""  # stdout belongs to the protocol
     run("mcp", "serve")
     run("mcp", "serve", env={"DHIS2W_MCP_READONLY": "1"})
-    assert calls == [("demo", True), (None, False), (None, True)]
+    here = Path.cwd()
+    run("mcp", "serve", "--upload-dir", str(here), "--upload-dir", str(here.parent))
+    assert calls == [
+        ("demo", True, None),
+        (None, False, None),
+        (None, True, None),
+        (None, False, (here, here.parent)),
+    ]
+    missing = run("mcp", "serve", "--upload-dir", str(here / "no-such-dir"), code=2)
+    assert "does not exist" in missing.stderr
 
 
 def test_emulator_serve_applies_faults_and_prints_the_banner(
