@@ -4,25 +4,34 @@
 get in the way of the faults we need (a response cut short, a connection closed after the
 commit), so this module reads request lines and headers itself. One thread per connection,
 ``TCP_NODELAY``, no reverse DNS, no access log unless asked.
+
+``workers=N`` serves one port from N processes sharing one SQLite file (``SO_REUSEPORT``;
+see :mod:`dhis2w.emulator.workers`), so the server's CPU is not bound to one GIL.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
+import shutil
 import socket
 import socketserver
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Sequence
 from email.utils import formatdate
 from types import TracebackType
-from typing import Any, BinaryIO, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from dhis2w.emulator.app import App
 from dhis2w.emulator.faults import Faults
 from dhis2w.emulator.store import Store
 from dhis2w.emulator.wire import Request, Response, encode, envelope
+
+if TYPE_CHECKING:  # imported when workers > 1 (``python -m`` runs that module as __main__)
+    from dhis2w.emulator.workers import WorkerPool
 
 __all__ = ["EmulatorServer"]
 
@@ -278,14 +287,23 @@ class _TCPServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
     block_on_close = False
     request_queue_size = 256
 
-    def __init__(self, address: tuple[str, int], app: App, faults: Faults) -> None:
+    def __init__(
+        self, address: tuple[str, int], app: App, faults: Faults, *, reuse_port: bool = False
+    ) -> None:
         self.app = app
         self.faults = faults
         self.log_requests = False
         self.closing = False
+        self.reuse_port = reuse_port
         self._conns: set[socket.socket] = set()
         self._conns_lock = threading.Lock()
         super().__init__(address, _Handler)
+
+    def server_bind(self) -> None:
+        if self.reuse_port:
+            # before bind: sibling processes bind the same host:port, the kernel balances
+            self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        super().server_bind()
 
     def track(self, sock: socket.socket, add: bool) -> None:
         with self._conns_lock:
@@ -308,6 +326,13 @@ class EmulatorServer:
     ``db=None`` keeps state in memory; ``db=path`` persists it in SQLite (seeded only when
     the file is new). ``port=0`` picks a free port; the socket is bound here, so
     :attr:`url` is known before :meth:`start`.
+
+    ``workers=N`` (N > 1) serves the port from N processes: this one plus N-1 started by
+    :meth:`start` / :meth:`serve_forever` and ended by :meth:`stop`, all on one SQLite
+    file (with ``db=None``, a file in a temporary directory removed on :meth:`stop`).
+    Fault switches reach every worker, but counts ("the next N requests") are per process.
+    ``reuse_port=True`` only sets ``SO_REUSEPORT`` (what each worker does). Linux, or
+    another system with ``SO_REUSEPORT`` load balancing.
     """
 
     def __init__(
@@ -321,9 +346,29 @@ class EmulatorServer:
         *,
         log_requests: bool = False,
         debug: bool = False,
+        workers: int = 1,
+        reuse_port: bool = False,
     ) -> None:
-        self.store = Store(db, seed=seed)
-        self.faults = Faults()
+        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+            raise ValueError(f"workers must be an integer >= 1, not {workers!r}")
+        if (workers > 1 or reuse_port) and not hasattr(socket, "SO_REUSEPORT"):
+            raise OSError("workers > 1 and reuse_port need SO_REUSEPORT (Linux, BSD, macOS)")
+        self.workers = workers
+        self._temp_dir: str | None = None
+        if workers > 1 and db is None:
+            self._temp_dir = tempfile.mkdtemp(prefix="dhis2w-emulator-")
+            db = os.path.join(self._temp_dir, "emulator.sqlite3")
+        try:
+            self.store = Store(db, seed=seed)
+        except BaseException:
+            self._remove_temp_dir()
+            raise
+        shared = None
+        if workers > 1:
+            from dhis2w.emulator.workers import SharedFaults, WorkerPool
+
+            shared = SharedFaults()
+        self.faults: Faults = Faults() if shared is None else shared
         self.app = App(
             self.store,
             max_upload_size=max_upload_size,
@@ -331,15 +376,55 @@ class EmulatorServer:
             debug=debug,
         )
         try:
-            self._server = _TCPServer((host, port), self.app, self.faults)
+            self._server = _TCPServer(
+                (host, port), self.app, self.faults, reuse_port=reuse_port or workers > 1
+            )
         except BaseException:
             self.store.close()
+            self._remove_temp_dir()
             raise
         self._server.log_requests = log_requests
         self._thread: threading.Thread | None = None
         self._stopped = False
         self.host = host
         self.port: int = self._server.server_address[1]
+        self._pool: WorkerPool | None = None
+        if shared is not None:
+            assert self.store.path is not None
+            config = {
+                "host": host,
+                "port": self.port,
+                "db": os.path.abspath(self.store.path),
+                "seed": self.store.seed_name,
+                "max_upload_size": max_upload_size,
+                "storage_delay": storage_delay,
+                "log_requests": log_requests,
+                "debug": debug,
+            }
+            self._pool = WorkerPool(workers - 1, config, shared)
+
+    @property
+    def worker_pids(self) -> list[int]:
+        """Process ids of the extra workers (empty with ``workers=1`` or before start)."""
+        return [] if self._pool is None else self._pool.pids
+
+    @property
+    def db_path(self) -> str | None:
+        """The SQLite file (``None`` when in memory)."""
+        return self.store.path
+
+    def _remove_temp_dir(self) -> None:
+        if self._temp_dir is not None:
+            shutil.rmtree(self._temp_dir, ignore_errors=True)
+            self._temp_dir = None
+
+    def _start_workers(self) -> None:
+        if self._pool is not None:
+            try:
+                self._pool.start()
+            except BaseException:
+                self.stop()
+                raise
 
     @property
     def url(self) -> str:
@@ -352,8 +437,9 @@ class EmulatorServer:
         return self.store.seed_name
 
     def start(self) -> EmulatorServer:
-        """Serve in a background daemon thread."""
+        """Serve in a background daemon thread (and start the extra workers, if any)."""
         if self._thread is None:
+            self._start_workers()
             self._thread = threading.Thread(
                 target=self._server.serve_forever,
                 kwargs={"poll_interval": 0.1},
@@ -366,6 +452,7 @@ class EmulatorServer:
     def serve_forever(self) -> None:
         """Serve in the foreground until Ctrl-C (then stop cleanly)."""
         try:
+            self._start_workers()
             self._server.serve_forever(poll_interval=0.2)
         except KeyboardInterrupt:
             pass
@@ -382,7 +469,10 @@ class EmulatorServer:
             self._thread.join(timeout=5)
         self._server.server_close()
         self._server.close_connections()
+        if self._pool is not None:
+            self._pool.stop()
         self.store.close()
+        self._remove_temp_dir()
 
     close = stop
 
@@ -390,6 +480,8 @@ class EmulatorServer:
         """Wipe state back to a fresh ``seed`` (faults are left alone)."""
         self.store.reset(seed)
         self.app.auth.clear()
+        if self._pool is not None:
+            self._pool.reload()
 
     def bulk_create_conversations(
         self,
