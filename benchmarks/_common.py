@@ -344,6 +344,10 @@ class EmulatorProcess:
     ``conversations`` are bulk-inserted from ``sender`` to ``recipients`` (usernames); their
     UIDs are in :attr:`uids`. Commands go over stdin: :meth:`latency`, :meth:`clear`,
     :meth:`bulk` (more conversations), :meth:`stop`.
+
+    ``workers=N`` serves the port from N processes sharing one SQLite file
+    (``EmulatorServer(workers=N)``), as a multi-threaded DHIS2 would not be bound to one
+    core; fault switches (latency) reach every worker.
     """
 
     def __init__(
@@ -355,7 +359,9 @@ class EmulatorProcess:
         recipients: Sequence[str] = (),
         text_size: int = 80,
         max_upload_size: int | None = None,
+        workers: int = 1,
     ) -> None:
+        self.workers = workers
         self.config = {
             "seed": seed,
             "conversations": conversations,
@@ -363,6 +369,7 @@ class EmulatorProcess:
             "recipients": list(recipients),
             "text_size": text_size,
             "max_upload_size": max_upload_size,
+            "workers": workers,
         }
         self.url = ""
         self.uids: list[str] = []
@@ -433,6 +440,8 @@ def _serve(config: dict[str, Any]) -> None:
     kwargs: dict[str, Any] = {"port": 0, "seed": config["seed"]}
     if config.get("max_upload_size"):
         kwargs["max_upload_size"] = config["max_upload_size"]
+    if config.get("workers", 1) > 1:
+        kwargs["workers"] = config["workers"]
     srv = EmulatorServer(**kwargs)
 
     def reply(**values: Any) -> None:

@@ -6,6 +6,7 @@ Their heavy imports (the emulator's HTTP stack, the MCP SDK) happen inside the c
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -77,6 +78,10 @@ class FaultOptions:
         if self.truncate_next:
             faults.truncate_next(self.truncate_next)
 
+    def counted(self) -> bool:
+        """Whether a "next N" fault is on (with several workers, N counts per process)."""
+        return bool(self.fail_next or self.drop_after_commit or self.truncate_next)
+
     def describe(self) -> list[str]:
         """One phrase per active fault (empty when none is)."""
         out: list[str] = []
@@ -114,10 +119,16 @@ def build_emulator_server(
     max_upload_size: int = 10_000_000,
     log_requests: bool = False,
     faults: FaultOptions | None = None,
+    workers: int = 1,
 ) -> EmulatorServer:
-    """The server ``dhis2w emulator serve`` runs, bound and with its faults switched on."""
+    """The server ``dhis2w emulator serve`` runs, bound and with its faults switched on.
+
+    ``workers > 1`` serves the port from that many processes on one SQLite file; the fault
+    switches reach each of them, and counts ("the next N requests") are per process.
+    """
     import dhis2w.emulator as emulator
 
+    kwargs: dict[str, Any] = {"workers": workers} if workers != 1 else {}
     srv = emulator.EmulatorServer(
         host=host,
         port=port,
@@ -125,6 +136,7 @@ def build_emulator_server(
         seed=seed,
         max_upload_size=max_upload_size,
         log_requests=log_requests,
+        **kwargs,
     )
     try:
         (faults or FaultOptions()).apply(srv.faults)
@@ -209,6 +221,15 @@ _COUNT = click.IntRange(min=0)
     metavar="N",
     help="Fault: the next N responses announce their full length but send only half the body.",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    metavar="N",
+    help="Serve the port from N processes sharing one SQLite file (a temporary one without "
+    "--db), like a multi-threaded DHIS2. Fault counts (--fail-next ...) are per process.",
+)
 def serve_emulator(
     host: str,
     port: int,
@@ -222,6 +243,7 @@ def serve_emulator(
     retry_after: float | None,
     drop_after_commit: int,
     truncate_next: int,
+    workers: int,
 ) -> None:
     """Serve the emulator until Ctrl-C; prints its URL, demo credentials and active faults
     on stderr.
@@ -255,16 +277,51 @@ def serve_emulator(
         max_upload_size=max_upload_size,
         log_requests=debug,
         faults=faults,
+        workers=workers,
     )
+    restore = _stop_on_sigterm() if workers > 1 else None
     try:
         active = faults.describe()
         click.echo(banner(srv), err=True)
-        click.echo(f"  Faults:     {'; '.join(active) if active else 'none'}", err=True)
+        if workers > 1:
+            srv.start_workers()  # now, so the banner can name them
+            pids = ", ".join(str(p) for p in srv.worker_pids)
+            click.echo(
+                f"  Workers:    {workers} processes on one port (this one and pids {pids}), "
+                f"sharing {srv.db_path}",
+                err=True,
+            )
+        else:
+            click.echo("  Workers:    1 process", err=True)
+        per_worker = " (counted in each worker)" if workers > 1 and faults.counted() else ""
+        click.echo(f"  Faults:     {'; '.join(active) if active else 'none'}{per_worker}", err=True)
         srv.serve_forever()  # returns on Ctrl-C, after a clean stop
     except KeyboardInterrupt:
         pass  # Ctrl-C before serving started: still a clean exit
     finally:
         srv.stop()
+        if restore is not None:
+            restore()
+
+
+def _stop_on_sigterm() -> Callable[[], None] | None:
+    """SIGTERM stops the server like Ctrl-C does, so the workers and a temporary database
+    are cleaned up; returns how to put the previous handler back (None off the main thread)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+
+    def restore() -> None:
+        signal.signal(signal.SIGTERM, previous)
+
+    return restore
 
 
 @click.group(cls=Group)

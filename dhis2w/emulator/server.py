@@ -418,7 +418,9 @@ class EmulatorServer:
             shutil.rmtree(self._temp_dir, ignore_errors=True)
             self._temp_dir = None
 
-    def _start_workers(self) -> None:
+    def start_workers(self) -> None:
+        """Start the extra worker processes now (:meth:`start` and :meth:`serve_forever`
+        do it otherwise); a no-op with ``workers=1`` or when they run."""
         if self._pool is not None:
             try:
                 self._pool.start()
@@ -439,7 +441,7 @@ class EmulatorServer:
     def start(self) -> EmulatorServer:
         """Serve in a background daemon thread (and start the extra workers, if any)."""
         if self._thread is None:
-            self._start_workers()
+            self.start_workers()
             self._thread = threading.Thread(
                 target=self._server.serve_forever,
                 kwargs={"poll_interval": 0.1},
@@ -452,7 +454,7 @@ class EmulatorServer:
     def serve_forever(self) -> None:
         """Serve in the foreground until Ctrl-C (then stop cleanly)."""
         try:
-            self._start_workers()
+            self.start_workers()
             self._server.serve_forever(poll_interval=0.2)
         except KeyboardInterrupt:
             pass
