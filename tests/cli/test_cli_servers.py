@@ -341,3 +341,115 @@ def _header(raw: bytes, name: str) -> str | None:
 
 def _body(raw: bytes) -> bytes:
     return raw.partition(b"\r\n\r\n")[2]
+
+
+# --- --workers --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "abc", "1.5"])
+def test_emulator_serve_refuses_bad_worker_counts(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    import dhis2w.emulator as emulator
+
+    def never(**kw: Any) -> None:
+        raise AssertionError("the server must not be built for a usage error")
+
+    monkeypatch.setattr(emulator, "EmulatorServer", never)
+    result = Dhis2Runner()("emulator", "serve", "--port", "0", "--workers", value, code=2)
+    assert "--workers" in result.stderr and "Usage:" in result.stderr, result.stderr
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_emulator_serve_passes_workers_and_names_them(
+    monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    import dhis2w.emulator as emulator
+
+    made: list[Any] = []
+
+    class FakeServer:
+        url, worker_pids, db_path = "http://x:1", [11, 12], "/tmp/x/emulator.sqlite3"
+
+        def __init__(self, **kw: Any) -> None:
+            self.kw, self.faults, self.calls = kw, emulator.Faults(), []
+            made.append(self)
+
+        def start_workers(self) -> None:
+            self.calls.append("start_workers")
+
+        def serve_forever(self) -> None:
+            self.calls.append("serve_forever")
+            raise KeyboardInterrupt
+
+        def stop(self) -> None:
+            self.calls.append("stop")
+
+    monkeypatch.setattr(emulator, "EmulatorServer", FakeServer)
+    monkeypatch.setattr(emulator, "banner", lambda srv: f"listening on {srv.url}")
+    args = ["emulator", "serve", "--port", "0", "--fail-next", "1"]
+    if workers != 1:
+        args += ["--workers", str(workers)]
+    result = Dhis2Runner()(*args)
+    (srv,) = made
+    line = next(x for x in result.stderr.splitlines() if "Workers:" in x)
+    faults = next(x for x in result.stderr.splitlines() if "Faults:" in x)
+    if workers == 1:
+        assert "workers" not in srv.kw  # the default builds the server exactly as before
+        assert srv.calls == ["serve_forever", "stop"]
+        assert "1 process" in line and "each worker" not in faults
+    else:
+        assert srv.kw["workers"] == 3
+        assert srv.calls == ["start_workers", "serve_forever", "stop"]
+        assert "3 processes" in line and "11, 12" in line and "/tmp/x/emulator.sqlite3" in line
+        assert "(counted in each worker)" in faults
+
+
+def test_emulator_serve_help_lists_workers() -> None:
+    out = Dhis2Runner()("emulator", "serve", "--help").stdout
+    assert "--workers N" in out
+
+
+def test_console_script_serves_one_port_from_two_workers() -> None:
+    proc = subprocess.Popen(
+        [console_script(), "emulator", "serve", "--port", "0", "--workers", "2"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    pids: list[int] = []
+    try:
+        assert proc.stderr is not None
+        banner: list[str] = []
+        while not banner or "Faults:" not in banner[-1]:
+            line = proc.stderr.readline()
+            assert line, f"the emulator exited early: {''.join(banner)}"
+            banner.append(line)
+        found = _LISTENING.search(banner[0])
+        assert found, banner
+        workers = next(x for x in banner if "Workers:" in x)
+        pids = [int(p) for p in re.findall(r"\d+", workers.split("pids", 1)[1].split(")")[0])]
+        assert len(pids) == 1
+        threading.Thread(target=proc.stderr.read, daemon=True).start()
+        for _ in range(8):  # whichever process the kernel picks answers
+            assert _status(_exchange(found.group(1), "GET", "/api/me")) == 200
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0
+    for pid in pids:  # the parent waited for its worker: it is gone, not orphaned
+        assert not Path(f"/proc/{pid}").exists() or _zombie(pid)
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] == "Z"
