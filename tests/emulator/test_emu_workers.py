@@ -206,10 +206,10 @@ def test_a_file_database_is_shared_and_kept(tmp_path: Path) -> None:
 def test_workers_exit_when_the_parent_dies(tmp_path: Path) -> None:
     import subprocess
 
-    script = (
+    script = (  # a file database: a killed parent cannot remove a temporary one
         "import sys\n"
         "from dhis2w.emulator import EmulatorServer\n"
-        "srv = EmulatorServer(workers=2).start()\n"
+        f"srv = EmulatorServer(db={str(tmp_path / 'emu.sqlite3')!r}, workers=2).start()\n"
         "print(srv.worker_pids[0], flush=True)\n"
         "sys.stdin.read()\n"
     )
