@@ -302,8 +302,9 @@ def echo_table(
 
 
 def echo_fields(state: AppState, pairs: Iterable[tuple[str, Any]]) -> None:
-    """A two-column "key: value" block for one object; empty values are skipped."""
-    items = [(k, "" if v is None else str(v)) for k, v in pairs]
+    """A two-column "key: value" block for one object; empty values are skipped and
+    booleans read as yes/no (people, not Python, read this)."""
+    items = [(k, _human(v)) for k, v in pairs]
     items = [(k, v) for k, v in items if v != ""]
     if not items:
         return
@@ -311,6 +312,14 @@ def echo_fields(state: AppState, pairs: Iterable[tuple[str, Any]]) -> None:
     for key, value in items:
         label = styled(state, f"{key}:".ljust(key_width), bold=True)
         click.echo(f"{label} {value}", color=state.color)
+
+
+def _human(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
 
 
 # -- progress ---------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from dhis2w_cli.output import (
     Progress,
     column_widths,
     display_width,
+    echo_fields,
     fmt_time,
     hidden_columns,
     render_table,
@@ -119,3 +120,9 @@ def test_narrow_table_hides_droppable_columns_instead_of_cutting_them() -> None:
     assert "2024-09" not in narrow[1]  # hidden, not cut to "2024-09-1…"
     assert hidden_columns(cols, rows, 40) == ["count", "when"]
     assert narrow[1].startswith("CvStockOut1  Malaria stock-out at Ng")
+
+
+def test_fields_read_booleans_as_yes_no(capsys: pytest.CaptureFixture[str]) -> None:
+    echo_fields(AppState(), [("verify", True), ("external", False), ("code", None), ("n", 3)])
+    out = capsys.readouterr().out.splitlines()
+    assert [line.split() for line in out] == [["verify:", "yes"], ["external:", "no"], ["n:", "3"]]
