@@ -247,6 +247,25 @@ def apply_filters(
     return [o for o in items if all(f.matches(ctx, o) for f in filters)]
 
 
+def order_terms(
+    props: dict[str, Prop], order: str | None, default: Sequence[str]
+) -> list[tuple[str, Prop, str]]:
+    """``prop:asc|desc|iasc|idesc`` terms -> (name, prop, direction); unknown or non-simple
+    properties are ignored, and no usable term means ``default`` ascending. Shared by the
+    Python sort and the SQL ORDER BY so the two paths cannot read ``order`` differently."""
+    terms: list[tuple[str, Prop, str]] = []
+    if order:
+        for term in order.split(","):
+            name, _, direction = term.strip().partition(":")
+            prop = props.get(name)
+            if prop is None or prop.kind != SIMPLE:
+                continue
+            terms.append((name, prop, (direction or "asc").lower()))
+    if not terms:
+        terms = [(n, props[n], "asc") for n in default if n in props]
+    return terms
+
+
 def apply_order(
     props: dict[str, Prop], items: list[Any], ctx: Any, order: str | None, default: Sequence[str]
 ) -> list[Any]:
@@ -254,18 +273,8 @@ def apply_order(
 
     Nulls sort last ascending and first descending, as in PostgreSQL.
     """
-    terms: list[tuple[Prop, str]] = []
-    if order:
-        for term in order.split(","):
-            name, _, direction = term.strip().partition(":")
-            prop = props.get(name)
-            if prop is None or prop.kind != SIMPLE:
-                continue
-            terms.append((prop, (direction or "asc").lower()))
-    if not terms:
-        terms = [(props[n], "asc") for n in default if n in props]
     result = list(items)
-    for prop, direction in reversed(terms):
+    for _name, prop, direction in reversed(order_terms(props, order, default)):
         fold = direction in ("iasc", "idesc")
         desc = direction in ("desc", "idesc")
 

@@ -30,8 +30,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from dhis2w.emulator.fields import SIMPLE, Prop
-from dhis2w.emulator.query import Filter, coerce_value, split_list
+from dhis2w.emulator.fields import Prop
+from dhis2w.emulator.query import Filter, coerce_value, order_terms, split_list
 from dhis2w.emulator.schema import SCHEMAS, Context
 from dhis2w.emulator.store import FOLD_SQL, Store
 
@@ -136,18 +136,8 @@ def compile_conversation_query(
 
 def _order_by(props: dict[str, Prop], order: str | None, default: Sequence[str]) -> str | None:
     """ORDER BY equal to :func:`query.apply_order` over rows that start in UID order."""
-    terms: list[tuple[str, str]] = []
-    if order:
-        for term in order.split(","):
-            name, _, direction = term.strip().partition(":")
-            prop = props.get(name)
-            if prop is None or prop.kind != SIMPLE:
-                continue
-            terms.append((name, (direction or "asc").lower()))
-    if not terms:
-        terms = [(n, "asc") for n in default if n in props]
     parts: list[str] = []
-    for name, direction in terms:
+    for name, _prop, direction in order_terms(props, order, default):
         if name in CONSTANTS:
             continue
         col = CONVERSATION_COLUMNS.get(name) or ORDER_ONLY.get(name)
