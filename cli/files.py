@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from .commands import EnumChoice, Group, json_option, with_client
-from .output import Progress, echo, echo_json, echo_table
+from .output import Progress, echo, echo_json, echo_table, emit
 from .state import AppState
 
 if TYPE_CHECKING:
@@ -62,10 +62,7 @@ def upload_resource(
             wait=not no_wait,
             progress=progress.bytes,
         )
-    if state.json:
-        echo_json(fr)
-    else:
-        echo(state, fr.id)
+    emit(state, fr, fr.id)
 
 
 @resources.command("get")
@@ -77,10 +74,7 @@ def get_resource(state: AppState, client: Client, uid: str) -> None:
     from .views import show_file_resource
 
     fr = client.files.get_file_resource(uid)
-    if state.json:
-        echo_json(fr)
-    else:
-        show_file_resource(state, fr)
+    emit(state, fr, show=show_file_resource)
 
 
 @resources.command("download")
@@ -139,10 +133,7 @@ def get_document(state: AppState, client: Client, uid: str) -> None:
     from .views import show_document
 
     doc = client.files.get_document(uid)
-    if state.json:
-        echo_json(doc)
-    else:
-        show_document(state, doc)
+    emit(state, doc, show=show_document)
 
 
 @documents.command("upload")
@@ -154,10 +145,7 @@ def upload_document(state: AppState, client: Client, path: Path, name: str | Non
     """Upload a file as a document; prints its UID."""
     with Progress(state, f"uploading {path.name}") as progress:
         doc = client.files.upload_document(path, name=name or path.name, progress=progress.bytes)
-    if state.json:
-        echo_json(doc)
-    else:
-        echo(state, doc.id)
+    emit(state, doc, doc.id)
 
 
 @documents.command("add-url")
@@ -168,10 +156,7 @@ def upload_document(state: AppState, client: Client, path: Path, name: str | Non
 def add_url(state: AppState, client: Client, name: str, url: str) -> None:
     """Add an external (link) document; prints its UID."""
     doc = client.files.create_external_document(name=name, url=url)
-    if state.json:
-        echo_json(doc)
-    else:
-        echo(state, doc.id)
+    emit(state, doc, doc.id)
 
 
 @documents.command("download")
@@ -196,7 +181,4 @@ def download_document(state: AppState, client: Client, uid: str, dest: str | Non
 def delete_document(state: AppState, client: Client, uid: str) -> None:
     """Delete a document."""
     client.files.delete_document(uid)
-    if state.json:
-        echo_json({"id": uid, "deleted": True})
-    else:
-        echo(state, f"{uid}  deleted")
+    emit(state, {"id": uid, "deleted": True}, f"{uid}  deleted")

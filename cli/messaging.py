@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from .commands import EnumChoice, Group, json_option, with_client
-from .output import Progress, echo, echo_json, echo_json_stream, info
+from .output import Progress, echo, echo_json, echo_json_stream, emit, info
 from .state import AppState
 
 if TYPE_CHECKING:
@@ -199,10 +199,7 @@ def list_conversations(
         criteria["page_size"] = page_size
     if not (all_pages or limit):
         result = client.messaging.list_conversations(page=page, **criteria)
-        if state.json:
-            echo_json(result)
-        else:
-            views.show_page(state, result)
+        emit(state, result, show=views.show_page)
         return
     stream = client.messaging.iter_conversations(limit=limit, **criteria)
     with Progress(state, "conversations fetched:") as progress:
@@ -228,10 +225,7 @@ def get_conversation(state: AppState, client: Client, uid: str) -> None:
     from . import views
 
     conv = client.messaging.get_conversation(uid)
-    if state.json:
-        echo_json(conv)
-    else:
-        views.show_conversation(state, conv)
+    emit(state, conv, show=views.show_conversation)
 
 
 @messaging.command("unread-count")
@@ -241,10 +235,7 @@ def get_conversation(state: AppState, client: Client, uid: str) -> None:
 def unread_count(state: AppState, client: Client, message_type: Any) -> None:
     """Print how many conversations are unread (a number alone)."""
     n = client.messaging.unread_count(message_type=message_type)
-    if state.json:
-        echo_json(n)
-    else:
-        echo(state, str(n))
+    emit(state, n, str(n))
 
 
 # -- writing ----------------------------------------------------------------------------
@@ -320,10 +311,7 @@ def feedback(state: AppState, client: Client, subject: str, text: str) -> None:
     """Send feedback to the system's feedback recipients (a TICKET); prints its UID."""
     require_text(subject, "subject")
     conv = client.messaging.send_feedback(subject=subject, text=read_text(text))
-    if state.json:
-        echo_json(conv)
-    else:
-        echo(state, conv.id)
+    emit(state, conv, conv.id)
 
 
 @messaging.command("add-recipients")
@@ -463,10 +451,7 @@ def unassign(state: AppState, client: Client, uid: str) -> None:
 
 
 def _report(state: AppState, data: dict[str, Any], line: str) -> None:
-    if state.json:
-        echo_json(data)
-    else:
-        echo(state, line)
+    emit(state, data, line)
 
 
 # -- attachments ------------------------------------------------------------------------

@@ -11,15 +11,17 @@ from __future__ import annotations
 import shutil
 import sys
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
 from .state import AppState
 
 ELLIPSIS = "…"
+
+T = TypeVar("T")
 
 
 # -- JSON -------------------------------------------------------------------------------
@@ -133,6 +135,24 @@ def styled(state: AppState, text: str, **style: Any) -> str:
 def echo(state: AppState, text: str = "", **style: Any) -> None:
     """Print a line on stdout, styled only when colour is on."""
     click.echo(styled(state, text, **style), color=state.color)
+
+
+def emit(
+    state: AppState,
+    data: T,
+    line: str | None = None,
+    *,
+    show: Callable[[AppState, T], None] | None = None,
+) -> None:
+    """A command's result: ``data`` as JSON with ``--json``; otherwise ``line`` on stdout, or
+    ``show(state, data)`` for a richer view. One place decides, so every command behaves
+    the same in both modes."""
+    if state.json:
+        echo_json(data)
+    elif show is not None:
+        show(state, data)
+    elif line is not None:
+        echo(state, line)
 
 
 def info(message: str) -> None:

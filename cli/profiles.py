@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import click
 
 from .commands import Group, json_option, with_state
-from .output import Column, echo, echo_fields, echo_json, echo_table, info
+from .output import Column, echo, echo_fields, echo_json, echo_table, emit, info
 from .state import AppState
 
 if TYPE_CHECKING:
@@ -199,10 +199,8 @@ def remove(state: AppState, name: str) -> None:
     from dhis2w.profile import remove_profile
 
     where = remove_profile(name)
-    if state.json:
-        echo_json({"name": name, "removed": True, "file": str(where)})
-    else:
-        echo(state, f"removed profile {name!r} from {where}")
+    removed = {"name": name, "removed": True, "file": str(where)}
+    emit(state, removed, f"removed profile {name!r} from {where}")
 
 
 @profile.command("default")

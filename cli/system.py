@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from .commands import Group, json_option, with_client
-from .output import echo_json
+from .output import emit
 from .state import AppState
 
 if TYPE_CHECKING:
@@ -27,10 +27,7 @@ def me(state: AppState, client: Client) -> None:
     from .views import show_me
 
     result = client.system.me()
-    if state.json:
-        echo_json(result)
-    else:
-        show_me(state, result)
+    emit(state, result, show=show_me)
 
 
 @system.command("info")
@@ -41,7 +38,4 @@ def info(state: AppState, client: Client) -> None:
     from .views import show_system_info
 
     result = client.system.info()
-    if state.json:
-        echo_json(result)
-    else:
-        show_system_info(state, result)
+    emit(state, result, show=show_system_info)
