@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Generate the sync twins: dhis2w/_async -> dhis2w/_sync and tests/_async -> tests/_sync.
+"""Generate the sync twins: dhis2w/_async -> dhis2w/_sync, tests/_async -> tests/_sync and
+tests/reliability/_async -> tests/reliability/_sync.
 
     python build_sync.py           # regenerate (the output folders are wiped first)
     python build_sync.py --check   # exit 1, naming each stale file, if regenerating would change it
@@ -34,6 +35,7 @@ ROOT = Path(__file__).resolve().parent
 PAIRS = [
     (ROOT / "dhis2w" / "_async", ROOT / "dhis2w" / "_sync"),
     (ROOT / "tests" / "_async", ROOT / "tests" / "_sync"),
+    (ROOT / "tests" / "reliability" / "_async", ROOT / "tests" / "reliability" / "_sync"),
 ]
 
 NAME_MAP: dict[str, str] = {

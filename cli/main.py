@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+import warnings
 from typing import Any
 
 import click
@@ -119,8 +120,26 @@ def cli(
         state.enable_debug_logging()
 
 
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    """Library warnings (an unverified TLS profile, a shared profiles file) as one line.
+
+    Python's default format points at a source line of dhis2w, which means nothing to
+    someone at a shell prompt.
+    """
+    stream = file if file is not None else sys.stderr
+    stream.write(f"dhis2w: warning: {message}\n")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point (``dhis2w = dhis2w_cli.main:main``)."""
+    warnings.showwarning = _show_warning
     cli.main(args=argv, prog_name="dhis2w", obj=AppState())
 
 

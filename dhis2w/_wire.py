@@ -12,6 +12,7 @@ import email.utils
 import mimetypes
 import re
 import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -22,14 +23,19 @@ import msgspec
 if TYPE_CHECKING:
     import httpx
 
+    from .profile import Profile
+
 from . import models
 from .enums import FileResourceDomain, MessageType, Priority, Status
 from .errors import (
     ApiError,
     AuthenticationError,
+    InsecureTransportWarning,
     InvalidInputError,
     InvalidUidError,
     NotFoundError,
+    SendOutcomeUnknownError,
+    TransportError,
     UnexpectedResponseError,
     error_from_response,
     looks_like_html,
@@ -66,8 +72,12 @@ DOCUMENT_FIELDS = "id,name,displayName,url,external,attachment,contentType,creat
 USER_FIELDS = "id,username,displayName,firstName,surname,name"
 NAMED_FIELDS = "id,name,displayName,code"
 
-#: Statuses worth retrying a GET for (the request certainly did not change anything).
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
+#: Statuses worth retrying a GET for: a GET changes nothing, and DHIS2 answers 500 for
+#: passing trouble too (a database hiccup, a file still being stored), not only for bugs.
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+#: DHIS2's ``messageconversation.subject`` column is ``varchar(255)`` (Hibernate's default).
+MAX_SUBJECT_LENGTH = 255
 
 #: How many UIDs go into one bulk request (read/unread/followup/delete).
 BULK_CHUNK = 200
@@ -80,6 +90,71 @@ def loggable_url(url: httpx.URL) -> str:
     """The full URL for a log line, never with userinfo (``netloc`` is host and port only)."""
     netloc = url.netloc.decode("ascii", "replace")
     return f"{url.scheme}://{netloc}{url.raw_path.decode('ascii', 'replace')}"
+
+
+#: Requests one client keeps in flight at most (its connection pool size); see AsyncClient.
+DEFAULT_MAX_CONNECTIONS = 10
+
+
+def check_max_connections(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidInputError(f"max_connections must be a whole number >= 1, not {value!r}")
+    return value
+
+
+def http_timeout(seconds: float) -> httpx.Timeout:
+    """The profile's timeout for connecting, sending and reading; none for a pool slot.
+
+    Waiting for a free connection is queueing behind our own requests (each bounded by the
+    timeout), not a server problem, so it must not fail a burst of concurrent sends.
+    """
+    import httpx
+
+    return httpx.Timeout(seconds, pool=None)
+
+
+def http_limits(max_connections: int) -> httpx.Limits:
+    import httpx
+
+    return httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
+
+
+def timeout_error(
+    method: str, path: str, *, timeout: float, outcome_unknown: bool
+) -> TransportError:
+    """The error for a request that got no (complete) answer within the profile's timeout."""
+    waited = f"no answer within {timeout:g} s (the profile's timeout)"
+    if outcome_unknown:
+        return SendOutcomeUnknownError(
+            f"{method} {path} timed out: {waited}; the request may or may not have been "
+            "applied — check before sending again"
+        )
+    return TransportError(
+        f"{method} {path} timed out: {waited}; raise `timeout` in the profile for a slow server"
+    )
+
+
+def connect_failure(exc: BaseException, timeout: float) -> str:
+    """Why a connection could not be made, for an error message."""
+    name = type(exc).__name__
+    if name == "ConnectTimeout":
+        return f"no connection within {timeout:g} s, the profile's timeout"
+    return name
+
+
+def warn_if_unverified(profile: Profile) -> None:
+    """TLS verification is on unless a profile turns it off; turning it off always warns."""
+    if profile.verify or profile.embedded:
+        return
+    if urlsplit(profile.base_url).scheme.lower() != "https":
+        return
+    label = f"profile {profile.name!r}" if profile.name else "this profile"
+    warnings.warn(
+        f"TLS certificate verification is off for {label} ({profile.display_url}): anyone "
+        "between you and the server can read and change the traffic, credentials included",
+        InsecureTransportWarning,
+        stacklevel=3,
+    )
 
 
 # --- input checks ------------------------------------------------------------------------
@@ -98,14 +173,38 @@ def uid_list(values: str | Iterable[str], what: str = "UID") -> list[str]:
 
 
 def check_text(value: object, what: str) -> str:
-    """Message text or subject: a non-blank string without NUL characters, kept verbatim."""
+    """Message text or subject: a non-blank string without NUL characters, kept verbatim.
+
+    Lone surrogates (which Python strings can hold but UTF-8 cannot) are refused here, so
+    they never surface as an encoding traceback halfway through building a request.
+    """
     if not isinstance(value, str):
         raise InvalidInputError(f"{what} must be text, not {type(value).__name__}")
     if not value.strip():
         raise InvalidInputError(f"{what} is empty")
     if "\x00" in value:
         raise InvalidInputError(f"{what} contains a NUL character, which DHIS2 cannot store")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidInputError(
+            f"{what} is not valid Unicode text (a lone surrogate at position {exc.start})"
+        ) from None
     return value
+
+
+def check_subject(value: object) -> str:
+    """A conversation subject: :func:`check_text` plus DHIS2's column limit.
+
+    ``subject`` is mapped without a length in MessageConversation.hbm.xml, so Hibernate's
+    default ``varchar(255)`` applies; a longer one makes DHIS2 answer 500 (BUGS.md).
+    """
+    subject = check_text(value, "subject")
+    if len(subject) > MAX_SUBJECT_LENGTH:
+        raise InvalidInputError(
+            f"subject is {len(subject)} characters long; DHIS2 stores at most {MAX_SUBJECT_LENGTH}"
+        )
+    return subject
 
 
 def chunked(items: Sequence[T], size: int = BULK_CHUNK) -> Iterator[Sequence[T]]:
@@ -244,7 +343,7 @@ def send_body(
     attachments: str | Iterable[str],
 ) -> bytes:
     body: dict[str, Any] = {
-        "subject": check_text(subject, "subject"),
+        "subject": check_subject(subject),
         "text": check_text(text, "text"),
     }
     body.update(

@@ -17,13 +17,16 @@ __all__ = [
     "AuthenticationError",
     "ConflictError",
     "Dhis2Error",
+    "Dhis2Warning",
     "ExternalDocumentError",
     "FileTooLargeError",
+    "InsecureTransportWarning",
     "InvalidInputError",
     "InvalidUidError",
     "NotFoundError",
     "PermissionDeniedError",
     "ProfileError",
+    "ProfilePermissionsWarning",
     "RateLimitedError",
     "SendOutcomeUnknownError",
     "ServerError",
@@ -37,6 +40,18 @@ __all__ = [
 
 class Dhis2Error(Exception):
     """Base of every error dhis2w raises on purpose."""
+
+
+class Dhis2Warning(UserWarning):
+    """Base of the warnings dhis2w gives about a risky but allowed setup."""
+
+
+class InsecureTransportWarning(Dhis2Warning):
+    """A profile turned TLS certificate verification off."""
+
+
+class ProfilePermissionsWarning(Dhis2Warning):
+    """A profiles file holding credentials is readable by other users of the machine."""
 
 
 class ProfileError(Dhis2Error):

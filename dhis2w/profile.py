@@ -18,13 +18,14 @@ import importlib
 import ipaddress
 import os
 import tomllib
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from .errors import ProfileError
+from .errors import ProfileError, ProfilePermissionsWarning
 
 __all__ = [
     "DEMO_PROFILE_NAME",
@@ -271,9 +272,30 @@ def profiles_file(scope: Scope = "global") -> Path:
     raise ProfileError(f"unknown profile scope {scope!r}; use 'global' or 'project'")
 
 
+#: (file, mode) pairs already warned about, so one command warns once, not per lookup.
+_WARNED_MODES: set[tuple[str, int]] = set()
+
+
+def _warn_if_shared(path: Path, handle: Any) -> None:
+    """Warn when a profiles file is readable or writable by anyone but its owner."""
+    if os.name != "posix":
+        return
+    mode = os.fstat(handle.fileno()).st_mode & 0o777
+    if not mode & 0o077 or (str(path), mode) in _WARNED_MODES:
+        return
+    _WARNED_MODES.add((str(path), mode))
+    warnings.warn(
+        f"{path} holds DHIS2 credentials but other users can access it (mode {mode:04o}); "
+        f"make it private with: chmod 600 {path}",
+        ProfilePermissionsWarning,
+        stacklevel=2,
+    )
+
+
 def _read_file(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as handle:
+            _warn_if_shared(path, handle)
             return tomllib.load(handle)
     except FileNotFoundError:
         return {}

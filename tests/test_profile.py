@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from dhis2w import profile as profiles
-from dhis2w.errors import ProfileError
+from dhis2w.errors import ProfileError, ProfilePermissionsWarning
 from dhis2w.profile import Profile
 
 ENV_VARS = (
@@ -36,9 +36,10 @@ def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     return tmp_path
 
 
-def write(path: Path, text: str) -> Path:
+def write(path: Path, text: str, mode: int = 0o600) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
+    path.chmod(mode)
     return path
 
 
@@ -269,3 +270,25 @@ def test_userinfo_over_plain_http_is_refused() -> None:
     with pytest.raises(ProfileError, match="plain http") as info:
         profile.check_transport_security()
     assert "district" not in str(info.value)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604, 0o660])
+def test_shared_profiles_file_warns_once(isolated: Path, mode: int) -> None:
+    path = write(global_file(isolated), GLOBAL, mode=mode)
+    with pytest.warns(ProfilePermissionsWarning) as caught:
+        profiles.load_profile()
+        profiles.list_profiles()
+    assert len(caught) == 1, [str(w.message) for w in caught]
+    message = str(caught[0].message)
+    assert f"mode {mode:04o}" in message and f"chmod 600 {path}" in message
+    assert "district" not in message and "d2pat_prodtoken" not in message
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
+def test_private_profiles_file_does_not_warn(
+    isolated: Path, recwarn: pytest.WarningsRecorder
+) -> None:
+    write(global_file(isolated), GLOBAL, mode=0o600)
+    profiles.load_profile()
+    assert not [w for w in recwarn if issubclass(w.category, ProfilePermissionsWarning)]

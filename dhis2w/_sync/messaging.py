@@ -202,7 +202,7 @@ class Messaging:
 
     def send_feedback(self, *, subject: str, text: str) -> models.MessageConversation:
         """Send feedback to the system's feedback recipients: a new TICKET conversation."""
-        _wire.check_text(subject, "subject")
+        _wire.check_subject(subject)
         _wire.check_text(text, "text")
         path = _wire.CONVERSATIONS + "/feedback"
         response = self._client.request_json(

@@ -465,6 +465,7 @@ def _write_profiles(directory: Path, url: str) -> None:
         f'[profiles.bo]\nbase_url = "{url}"\nauth = "pat"\ntoken = "{seed.FATMATA.token}"\n',
         encoding="utf-8",
     )
+    (directory / ".dhis2" / "profiles.toml").chmod(0o600)  # as `dhis2w profile add` writes it
 
 
 async def test_profile_per_call_and_default_from_files(

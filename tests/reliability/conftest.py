@@ -1,0 +1,51 @@
+"""Reliability suite: a session-wide tally of what was tried, printed after the run.
+
+The README's Reliability section quotes these figures. Each test adds what it actually did
+(faults injected and survived, messages checked, property cases run, secret channels swept),
+so the summary is a count of work done, never a constant.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+
+import pytest
+
+#: Order and wording of the summary lines.
+LABELS = {
+    "faults": "faults injected and survived",
+    "messages": "messages sent and checked",
+    "lost": "messages lost",
+    "duplicated": "messages duplicated",
+    "property_cases": "property cases tried",
+    "secret_channels": "secret channels swept",
+    "isolation_checks": "non-participant endpoint checks",
+}
+
+_TALLY: Counter[str] = Counter()
+
+
+class Tally:
+    """What the reliability tests tried; ``add`` only ever counts real work."""
+
+    def add(self, key: str, n: int = 1) -> None:
+        if key not in LABELS:
+            raise KeyError(f"unknown tally key {key!r}; add it to LABELS")
+        _TALLY[key] += n
+
+    def __getitem__(self, key: str) -> int:
+        return _TALLY[key]
+
+
+@pytest.fixture
+def tally() -> Iterator[Tally]:
+    yield Tally()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not _TALLY:
+        return
+    terminalreporter.section("dhis2w reliability")
+    for key, label in LABELS.items():
+        terminalreporter.write_line(f"{label}: {_TALLY[key]:,}")
