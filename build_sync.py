@@ -63,6 +63,8 @@ NAME_MAP: dict[str, str] = {
     "aiter_text": "iter_text",
     # dhis2w._backend twins
     "async_sleep": "sleep",
+    # tests/reliability/gather.py twins
+    "gather_async": "gather_threads",
     # language and typing
     "__aenter__": "__enter__",
     "__aexit__": "__exit__",

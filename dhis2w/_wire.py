@@ -11,6 +11,7 @@ from __future__ import annotations
 import email.utils
 import mimetypes
 import re
+import ssl
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -140,6 +141,29 @@ def connect_failure(exc: BaseException, timeout: float) -> str:
     if name == "ConnectTimeout":
         return f"no connection within {timeout:g} s, the profile's timeout"
     return name
+
+
+def certificate_failure(exc: BaseException) -> str | None:
+    """The reason when ``exc`` is a failed TLS certificate check, else ``None``.
+
+    Such a failure will not go away by asking again, so the client does not retry it.
+    """
+    seen: BaseException | None = exc
+    for _ in range(8):  # httpx wraps httpcore wraps ssl; the chain is short
+        if seen is None:
+            break
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return seen.verify_message or "certificate verify failed"
+        seen = seen.__cause__ or seen.__context__
+    return "certificate verify failed" if "CERTIFICATE_VERIFY_FAILED" in str(exc) else None
+
+
+def certificate_error(method: str, path: str, host: str, reason: str) -> TransportError:
+    return TransportError(
+        f"{method} {path} failed: the TLS certificate of {host} could not be verified "
+        f"({reason}). Fix the server's certificate (or install its CA), or set verify = false "
+        "in the profile if you accept that the connection is not authenticated"
+    )
 
 
 def warn_if_unverified(profile: Profile) -> None:
@@ -394,7 +418,50 @@ def uid_from_location(location: str | None, *, method: str, path: str) -> str:
 
 
 def is_login_redirect(status_code: int, location: str | None) -> bool:
-    return 300 <= status_code < 400 and LOGIN_PATH_MARKER in (location or "")
+    """DHIS2's 302 to ``dhis-web-login``, or a single-sign-on proxy's redirect to its login."""
+    if not 300 <= status_code < 400 or not location:
+        return False
+    target = location.lower()
+    return LOGIN_PATH_MARKER in target or "login" in urlsplit(target).path
+
+
+#: What marks an HTML page as a login form: a password field, DHIS2's login app, or Spring
+#: Security's form fields (older DHIS2 and many proxies in front of it).
+_LOGIN_FORM = re.compile(
+    rb"type\s*=\s*[\"']?password|dhis-web-login|j_password|j_spring_security_check",
+    re.IGNORECASE,
+)
+
+
+def is_login_page(body: bytes) -> bool:
+    return _LOGIN_FORM.search(body[:65536]) is not None
+
+
+def read_back_message(done: str, uid: str, exc: BaseException) -> str:
+    return (
+        f"{done} (conversation {uid}), but reading it back failed: {exc}. It is stored: do "
+        f"not send it again; read it later with get_conversation({uid!r})"
+    )
+
+
+def check_not_login_page(*, method: str, path: str, status_code: int, body: bytes) -> None:
+    """A login page where data was expected: the session is no longer authenticated."""
+    if is_login_page(body):
+        raise AuthenticationError(
+            "not authenticated: the server answered with a login page instead of data "
+            "(the session ended, or the profile's credentials are no longer accepted)",
+            status_code=status_code,
+            method=method,
+            path=path,
+            body=body,
+        )
+
+
+def may_be_login_page(headers: Mapping[str, str]) -> bool:
+    """A download answer that is HTML without a filename is not DHIS2's file answer (which
+    always names the file in Content-Disposition) and may be a proxy's login page."""
+    content_type = headers.get("content-type", "").lower()
+    return "html" in content_type and "content-disposition" not in headers
 
 
 def raise_for_response(
@@ -436,8 +503,13 @@ def raise_for_response(
 def check_json_body(
     *, method: str, path: str, status_code: int, content_type: str, body: bytes
 ) -> None:
-    """A 2xx that should carry JSON but carries an HTML page (a proxy or login page)."""
+    """A 2xx that should carry JSON but carries an HTML page (a proxy or login page).
+
+    A login page here means the session is no longer authenticated (a proxy or SSO gateway in
+    front of DHIS2 answering with its own form), which is an :class:`AuthenticationError`.
+    """
     if looks_like_html(content_type, body):
+        check_not_login_page(method=method, path=path, status_code=status_code, body=body)
         raise UnexpectedResponseError(
             "the server answered with an HTML page where JSON was expected; is base_url the "
             "DHIS2 server (not a proxy or login page)?",

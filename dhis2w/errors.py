@@ -28,6 +28,7 @@ __all__ = [
     "ProfileError",
     "ProfilePermissionsWarning",
     "RateLimitedError",
+    "ReadBackError",
     "SendOutcomeUnknownError",
     "ServerError",
     "StorageTimeoutError",
@@ -88,6 +89,19 @@ class SendOutcomeUnknownError(TransportError):
     dhis2w never retries such a call blindly. Check the inbox (or the object) before
     sending again.
     """
+
+
+class ReadBackError(Dhis2Error):
+    """A send or reply DHIS2 accepted, whose stored conversation could not be read back.
+
+    The message IS stored (``uid`` names its conversation), so sending it again would make a
+    second copy. Deliberately not a :class:`TransportError`: code that retries transport
+    errors must not resend this one. The failure of the read is the ``__cause__``.
+    """
+
+    def __init__(self, message: str, *, uid: str) -> None:
+        super().__init__(message)
+        self.uid = uid
 
 
 class StorageTimeoutError(Dhis2Error, TimeoutError):

@@ -54,6 +54,7 @@ from .errors import (
     NotFoundError,
     PermissionDeniedError,
     ProfileError,
+    ReadBackError,
     SendOutcomeUnknownError,
     ServerError,
     StorageTimeoutError,
@@ -201,6 +202,7 @@ _ERROR_KINDS: tuple[tuple[type[BaseException], str], ...] = (
     (ServerError, "server_error"),
     (ApiError, "api_error"),
     (SendOutcomeUnknownError, "send_outcome_unknown"),
+    (ReadBackError, "sent_not_read_back"),
     (TransportError, "transport"),
     (StorageTimeoutError, "storage_timeout"),
     (UnknownNameError, "invalid_input"),
@@ -215,6 +217,10 @@ _HINTS = {
     "send_outcome_unknown": (
         "the request reached DHIS2 but the answer was lost: it may or may not have happened; "
         "check (e.g. with messaging_list) before trying again"
+    ),
+    "sent_not_read_back": (
+        "the message IS stored (the error names its conversation) but reading it back failed; "
+        "do not send it again, read it later with messaging_get"
     ),
     "authentication": "the profile's credentials were refused; check the profile",
     "read_only": "this server was started read-only; ask the user to start it without it",

@@ -165,6 +165,11 @@ class AsyncClient:
                 response = await http.send(request, stream=True)
             except _NOT_SENT as exc:
                 self._log(method, target, None, started, exc)
+                bad_certificate = _wire.certificate_failure(exc)
+                if bad_certificate is not None:
+                    raise _wire.certificate_error(
+                        method, request.url.path, request.url.host, bad_certificate
+                    ) from None
                 if attempt < self.max_retries and await self._backoff(attempt, None):
                     attempt += 1
                     continue

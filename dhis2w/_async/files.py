@@ -171,8 +171,15 @@ class AsyncFiles:
                 progress=progress,
             )
             try:
-                async for chunk in response.aiter_bytes():
-                    sink.write(chunk)
+                if _wire.may_be_login_page(response.headers):
+                    body = await response.aread()
+                    _wire.check_not_login_page(
+                        method="GET", path=path, status_code=response.status_code, body=body
+                    )
+                    sink.write(body)
+                else:
+                    async for chunk in response.aiter_bytes():
+                        sink.write(chunk)
             except httpx.TransportError as exc:
                 sink.abort()
                 raise TransportError(

@@ -171,8 +171,15 @@ class Files:
                 progress=progress,
             )
             try:
-                for chunk in response.iter_bytes():
-                    sink.write(chunk)
+                if _wire.may_be_login_page(response.headers):
+                    body = response.read()
+                    _wire.check_not_login_page(
+                        method="GET", path=path, status_code=response.status_code, body=body
+                    )
+                    sink.write(body)
+                else:
+                    for chunk in response.iter_bytes():
+                        sink.write(chunk)
             except httpx.TransportError as exc:
                 sink.abort()
                 raise TransportError(

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from .. import _wire, models
 from .._backend import Progress
 from ..enums import MessageType, Priority, Status
+from ..errors import Dhis2Error, ReadBackError
 from .paging import iterate_pages
 
 if TYPE_CHECKING:
@@ -176,7 +177,7 @@ class Messaging:
         uid = _wire.uid_from_location(
             response.headers.get("location"), method="POST", path=_wire.CONVERSATIONS
         )
-        return self.get_conversation(uid)
+        return self._read_back(uid, "the message was sent")
 
     def reply(
         self,
@@ -198,7 +199,18 @@ class Messaging:
             content_type=_wire.TEXT_PLAIN,
             outcome_unknown_on_loss=True,
         )
-        return self.get_conversation(uid)
+        return self._read_back(uid, "the reply was sent")
+
+    def _read_back(self, uid: str, done: str) -> models.MessageConversation:
+        """The conversation after a write DHIS2 accepted.
+
+        Failing to read it back is not failing to send: the error says so (and names the
+        conversation), so nobody sends the message a second time.
+        """
+        try:
+            return self.get_conversation(uid)
+        except Dhis2Error as exc:
+            raise ReadBackError(_wire.read_back_message(done, uid, exc), uid=uid) from exc
 
     def send_feedback(self, *, subject: str, text: str) -> models.MessageConversation:
         """Send feedback to the system's feedback recipients: a new TICKET conversation."""
@@ -215,8 +227,9 @@ class Messaging:
         )
         location = response.headers.get("location")
         if location:
-            return self.get_conversation(
-                _wire.uid_from_location(location, method="POST", path=path)
+            return self._read_back(
+                _wire.uid_from_location(location, method="POST", path=path),
+                "the feedback was sent",
             )
         # DHIS2 2.40 sends no Location for feedback: find the newest matching ticket.
         page = self._page(
