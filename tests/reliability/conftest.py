@@ -38,7 +38,7 @@ class Tally:
         return _TALLY[key]
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")  # stateless handle: safe to share across hypothesis examples
 def tally() -> Iterator[Tally]:
     yield Tally()
 
