@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit
 
 from .errors import ProfileError, ProfilePermissionsWarning
 
@@ -59,19 +59,33 @@ _NO_PROFILE_HELP = (
 )
 
 
+def _split_userinfo(url: str) -> tuple[str, str | None]:
+    """``url`` without its ``user:password@`` part, and that part (``None`` when absent).
+
+    Not ``urlsplit``: a pasted password often holds ``#``, ``/`` or ``?`` unencoded, which
+    ``urlsplit`` reads as the start of the fragment, path or query (and a URL without a scheme
+    makes it read the username as the scheme), leaving the secret in the "host". The userinfo
+    is everything between ``://`` (or the start) and the last ``@``: a base URL's path has none.
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        scheme, rest = "", url
+    at = rest.rfind("@")
+    if at < 0:
+        return url, None
+    prefix = f"{scheme}://" if sep else ""
+    return prefix + rest[at + 1 :], rest[:at]
+
+
 def _redact_url(url: str, mask: str | None = _MASK) -> str:
     """The URL with any ``user:password@`` part replaced by ``mask`` (removed when ``None``)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
+    bare, userinfo = _split_userinfo(url)
+    if userinfo is None:
         return url
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    netloc = host if mask is None else f"{mask}@{host}"
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    if mask is None:
+        return bare
+    scheme, sep, rest = bare.partition("://")
+    return f"{scheme}://{mask}@{rest}" if sep else f"{mask}@{bare}"
 
 
 def _is_loopback(host: str) -> bool:
@@ -111,21 +125,26 @@ class Profile:
         url = (self.base_url or "").strip()
         if not url:
             raise ProfileError("the profile has an empty base_url")
-        scheme = urlsplit(url).scheme.lower()
+        bare, userinfo = _split_userinfo(url)
+        scheme = url.partition("://")[0].lower() if "://" in url else ""
         if scheme not in {"http", "https"}:
             raise ProfileError(
                 f"base_url must start with https:// or http:// (got {_redact_url(url)!r})"
             )
-        parts = urlsplit(url)
-        if parts.username is not None or parts.password is not None:
+        if userinfo is not None:
             # ``https://user:pass@host``: the credentials move into the profile, so the URL
             # httpx sees (and logs, and puts into errors) never carries them, and the
             # plain-http check below applies to them like to any other credentials.
             if self.token is None and self.username is None and self.password is None:
-                object.__setattr__(self, "username", unquote(parts.username or ""))
-                if parts.password is not None:
-                    object.__setattr__(self, "password", unquote(parts.password))
-            url = _redact_url(url, mask=None)
+                user, colon, password = userinfo.partition(":")
+                object.__setattr__(self, "username", unquote(user))
+                if colon:
+                    object.__setattr__(self, "password", unquote(password))
+            url = bare
+        try:
+            urlsplit(url).port  # noqa: B018 - parsing the port is the check
+        except ValueError as exc:
+            raise ProfileError(f"base_url {url!r} is not a valid URL: {exc}") from None
         object.__setattr__(self, "base_url", url.rstrip("/"))
         if self.timeout <= 0:
             raise ProfileError("timeout must be a positive number of seconds")

@@ -292,3 +292,40 @@ def test_private_profiles_file_does_not_warn(
     write(global_file(isolated), GLOBAL, mode=0o600)
     profiles.load_profile()
     assert not [w for w in recwarn if issubclass(w.category, ProfilePermissionsWarning)]
+
+
+@pytest.mark.parametrize(
+    ("url", "username", "password", "base"),
+    [
+        (
+            "https://fatmata:Fatmata#2024@h.org/dhis",
+            "fatmata",
+            "Fatmata#2024",
+            "https://h.org/dhis",
+        ),
+        ("https://u:a/b?c@h.org:8443", "u", "a/b?c", "https://h.org:8443"),
+        ("https://u:p%40ss@h.org", "u", "p@ss", "https://h.org"),
+        ("https://me@h.org", "me", None, "https://h.org"),
+    ],
+)
+def test_userinfo_with_reserved_characters_moves_into_the_profile(
+    url: str, username: str, password: str | None, base: str
+) -> None:
+    profile = Profile(base_url=url)
+    assert (profile.username, profile.password, profile.base_url) == (username, password, base)
+    if password:
+        assert password not in repr(profile) + str(profile.to_public_dict())
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("fatmata:Canary-7f3a@h.org", "must start with https:// or http://"),
+        ("ftp://u:Canary-7f3a@h.org", "must start with https:// or http://"),
+        ("https://u:Canary-7f3a@h.org:notaport", "not a valid URL"),
+    ],
+)
+def test_bad_urls_are_profile_errors_without_the_secret(url: str, message: str) -> None:
+    with pytest.raises(ProfileError, match=message) as info:
+        Profile(base_url=url)
+    assert "Canary-7f3a" not in str(info.value)

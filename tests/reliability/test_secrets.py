@@ -13,8 +13,8 @@ for a clean one. A failing sweep names the channel and shows a snippet with ever
 masked: the secrets never reach the test report in full (log records are kept away from
 pytest's own log capture for the same reason).
 
-Two leaks found while writing this live at the end as strict xfails, to be fixed in
-``dhis2w/profile.py``: they start failing (XPASS) the day the fix lands.
+The last two tests are regressions for leaks this sweep found in ``dhis2w/profile.py``: a
+``user:password@host`` URL without a scheme, and a password holding an unencoded ``#``.
 """
 
 from __future__ import annotations
@@ -981,27 +981,15 @@ def test_emulator_serve_log(tmp_path: Path, tally: Tally) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# Known leaks, reported rather than fixed here (profile.py is not this file's to change).
-# strict=True: once fixed, these XPASS and fail, so the marker gets removed.
+# Two leaks this sweep found in profile.py (now fixed): userinfo the URL parser misread.
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="leak: a base_url without a scheme, 'user:password@host', is echoed whole in the "
-    "ProfileError (urlsplit reads 'user' as the scheme, so _redact_url finds no userinfo)",
-)
 def test_scheme_less_userinfo_url_is_not_echoed() -> None:
     with pytest.raises(ProfileError) as caught:
         Profile(base_url=f"{USER.username}:{CANARY_PASSWORD}@dhis2.example.org")
     assert_no_secret(exception_text(caught.value), *CANARY, channel="ProfileError (no scheme)")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="leak: a userinfo password with an unencoded '#', '/' or '?' (the seeded password "
-    "'Fatmata#2024' is one) is not recognised as userinfo: the profile keeps the URL whole, "
-    "so repr, str, to_public_dict and the client repr show the password",
-)
 def test_userinfo_url_with_unencoded_reserved_characters_is_masked() -> None:
     profile = Profile(base_url=f"https://{USER.username}:{USER.password}@dhis2.example.org")
     text = "\n".join(
