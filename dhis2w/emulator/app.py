@@ -8,12 +8,14 @@ prefixes (and which of the two goes into ``Location`` headers), the login redire
 from __future__ import annotations
 
 import re
+import sys
 import traceback
 from urllib.parse import unquote
 
 from dhis2w.emulator import files, messaging, system
 from dhis2w.emulator.auth import Authenticator, login_redirect
 from dhis2w.emulator.common import Call
+from dhis2w.emulator.logsafe import redact, request_secrets
 from dhis2w.emulator.store import Store
 from dhis2w.emulator.wire import ApiError, Request, Response, web_message
 
@@ -55,8 +57,10 @@ class App:
         except ApiError as exc:
             return exc.response
         except Exception as exc:  # DHIS2: any other exception -> 500 with its message
-            if self.debug:
-                traceback.print_exc()
+            if self.debug:  # the traceback, minus the caller's credentials (logsafe)
+                text = redact(traceback.format_exc(), request_secrets(req.headers))
+                sys.stderr.write(text)
+                sys.stderr.flush()
             return web_message(500, str(exc) or exc.__class__.__name__)
 
     def _dispatch(self, req: Request) -> Response:

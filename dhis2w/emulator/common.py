@@ -19,6 +19,7 @@ from dhis2w.emulator.query import (
     QueryError,
     apply_filters,
     apply_order,
+    java_int,
     page_slice,
     pager_window,
     parse_filters,
@@ -102,13 +103,13 @@ def read_json(call: Call, *, consumes: bool = False) -> Any:
 
 
 def _int_param(call: Call, name: str, default: int) -> int:
+    """``page``/``pageSize``: an ``Integer`` as Spring binds it (trimmed, 32 bits); anything
+    else falls back to the default."""
     raw = call.req.param(name)
     if raw is None or raw == "":
         return default
-    try:
-        return int(raw)
-    except ValueError:
-        return default
+    value = java_int(raw.strip())
+    return default if value is None else value
 
 
 class SqlRows(Protocol):

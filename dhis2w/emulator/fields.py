@@ -73,7 +73,13 @@ def _split_top(text: str) -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
-def parse_fields(text: str) -> tuple[FieldNode, ...]:
+# Selectors nest at most this deep; deeper children are dropped (a reference at the limit
+# renders as ``{id}``). Without a bound, ``a[a[a[...`` overflows the stack and
+# ``userGroups[users[userGroups[...`` renders an exponential number of objects (BUGS.md E11).
+MAX_FIELD_DEPTH = 10
+
+
+def parse_fields(text: str, _depth: int = 0) -> tuple[FieldNode, ...]:
     """Parse ``a,b[c,d[e]],*`` into nodes (both ``[]`` and ``()`` nest, like DHIS2)."""
     nodes: list[FieldNode] = []
     for part in _split_top(text):
@@ -86,10 +92,13 @@ def parse_fields(text: str) -> tuple[FieldNode, ...]:
             nodes.append(FieldNode(part))
             continue
         name = part[:open_at].strip()
+        if _depth + 1 >= MAX_FIELD_DEPTH:
+            nodes.append(FieldNode(name))
+            continue
         inner = part[open_at + 1 :]
         if inner and inner[-1] in "])":
             inner = inner[:-1]
-        nodes.append(FieldNode(name, parse_fields(inner)))
+        nodes.append(FieldNode(name, parse_fields(inner, _depth + 1)))
     return tuple(nodes)
 
 

@@ -71,11 +71,6 @@ def _can_modify(call: Call, user: DirUser, conv: dict[str, Any]) -> bool:
     return conv["message_type"] == "TICKET" and call.store.directory.is_feedback_manager(user)
 
 
-def _can_modify_user(call: Call, target: DirUser) -> bool:
-    """MCC.canModifyUserConversation: yourself, or anyone if you are a superuser."""
-    return call.user.uid == target.uid or call.user.is_superuser
-
-
 # --- recipients and attachments ------------------------------------------------------------
 
 
@@ -122,8 +117,11 @@ def _resolve_recipients(call: Call, body: dict[str, Any]) -> list[str]:
     return list(out)
 
 
-def _claim_attachments(call: Call, uids: list[str]) -> list[str]:
-    """Check each attachment and mark it assigned at once (earlier ones stay assigned)."""
+def _claim_attachments(call: Call, uids: list[str], error_code: str | None = "E1004") -> list[str]:
+    """Check each attachment and mark it assigned at once (earlier ones stay assigned).
+
+    Create throws ConflictException (E1004); reply returns ``conflict(...)`` directly, a
+    409 without errorCode (reference §0, MessageConversationController 2.42)."""
     claimed: list[str] = []
     for uid in uids:
         with call.store.write() as conn:
@@ -131,10 +129,12 @@ def _claim_attachments(call: Call, uids: list[str]) -> list[str]:
                 "SELECT domain, assigned FROM file_resources WHERE uid = ?", (uid,)
             ).fetchone()
             if row is None:
-                raise ApiError.wm(409, f"Attachment '{uid}' not found.", "E1004")
+                raise ApiError.wm(409, f"Attachment '{uid}' not found.", error_code)
             if row[0] != ATTACHMENT_DOMAIN or row[1]:
                 raise ApiError.wm(
-                    409, f"Attachment '{uid}' is already used or not a valid attachment.", "E1004"
+                    409,
+                    f"Attachment '{uid}' is already used or not a valid attachment.",
+                    error_code,
                 )
             conn.execute(
                 "UPDATE file_resources SET assigned = 1, last_updated = ? WHERE uid = ?",
@@ -142,6 +142,20 @@ def _claim_attachments(call: Call, uids: list[str]) -> list[str]:
             )
         claimed.append(uid)
     return claimed
+
+
+# messageconversation.subject is ``character varying(255)`` (dhis2_base_schema.sql; the hbm
+# mapping gives no length, so Hibernate's default 255 applies too)
+SUBJECT_MAX = 255
+
+
+def _check_subject(subject: str) -> None:
+    """PostgreSQL refuses a longer subject (varchar counts characters, i.e. code points);
+    the service's transaction rolls back and DHIS2's CrudControllerAdvice answers the
+    PersistenceException / DataIntegrityViolationException with 409 and the root cause's
+    message (BUGS.md E10)."""
+    if len(subject) > SUBJECT_MAX:
+        raise ApiError.wm(409, f"ERROR: value too long for type character varying({SUBJECT_MAX})")
 
 
 def _meta_data(call: Call) -> str:
@@ -159,6 +173,7 @@ def _create_conversation(
     attachments: list[str],
     sender: DirUser,
 ) -> str:
+    _check_subject(subject)  # the INSERT fails: nothing of the conversation is stored
     uid = new_uid()
     msg_uid = new_uid()
     ts = now_iso()
@@ -346,7 +361,7 @@ def reply(call: Call, uid: str) -> Response:
     if not _can_modify(call, call.user, conv):
         raise ApiError.wm(403, "Not authorized to send messages to this conversation.", "E1006")
     text = raw.decode("utf-8", "replace")
-    attachments = _claim_attachments(call, call.req.param_list("attachments"))
+    attachments = _claim_attachments(call, call.req.param_list("attachments"), None)
     ts = now_iso()
     msg_uid = new_uid()
     with call.store.write() as conn:
@@ -446,9 +461,8 @@ def _target_user(call: Call, uid: str | None, missing: str) -> DirUser:
 
 
 def _mark_read(call: Call, uids: list[str], user_param: str, read: bool) -> Response:
+    # 2.42 checks the caller's access to every conversation, not who ``user`` is (E12)
     user = _target_user(call, call.req.param(user_param), "No user with uid: {}")
-    if not _can_modify_user(call, user):
-        raise ApiError.wm(403, "Not authorized to modify this object.", "E1006")
     convs = call.store.get_conversations(uids)
     if not convs:
         raise ApiError.root(404, {"message": "No MessageConversations found for the given IDs."})
@@ -474,8 +488,6 @@ def _mark_read(call: Call, uids: list[str], user_param: str, read: bool) -> Resp
 def _follow(call: Call, follow: bool) -> Response:
     uids = _uid_array(call)
     user = _target_user(call, call.req.param("user"), "No user with uid: {}")
-    if not _can_modify_user(call, user):
-        raise ApiError.wm(403, "Not authorized to modify this object.", "E1006")
     convs = call.store.get_conversations(uids)
     if not convs:
         raise ApiError.root(404, {"message": "No MessageConversations found for the given UIDs"})
@@ -521,7 +533,7 @@ def assign(call: Call, uid: str) -> Response:
     if conv is None:
         raise ApiError.root(404, {"message": "No MessageConversation found for the given ID."})
     if not _can_modify(call, call.user, conv):
-        raise ApiError.wm(403, "Not authorized to assign users to this conversation.", "E1006")
+        raise ApiError.wm(403, "Not authorized to assign a user to this conversation.", "E1006")
     d = call.store.directory
     assignee = d.users.get(call.req.param("userId") or "")
     if assignee is None:
@@ -546,7 +558,9 @@ def unassign(call: Call, uid: str) -> Response:
     if conv is None:
         raise ApiError.root(404, {"message": "No MessageConversation found for the given ID."})
     if not _can_modify(call, call.user, conv):
-        raise ApiError.wm(403, "Not authorized to assign users to this conversation.", "E1006")
+        raise ApiError.wm(
+            403, "Not authorized to remove the assigned user to this conversation.", "E1006"
+        )
     with call.store.write() as conn:
         conn.execute(
             "UPDATE conversations SET assignee = NULL, last_updated = ? WHERE uid = ?",
@@ -584,9 +598,11 @@ def remove_for_user(call: Call, mc_uid: str, user_uid: str) -> Response:
     user = d.users.get(user_uid)
     if user is None:
         raise ApiError.root(404, {"message": f"No user with uid: {user_uid}"})
-    if call.store.get_conversation(mc_uid) is None:
+    conv = call.store.get_conversation(mc_uid)
+    if conv is None:
         raise ApiError.root(404, {"message": f"No messageConversation with uid: {mc_uid}"})
-    if not _can_modify_user(call, user):
+    # the caller needs access to the conversation; ``user`` may be anyone (2.42, E12)
+    if not _can_modify(call, call.user, conv):
         raise ApiError.wm(
             403, "Not authorized to remove assigned users to this conversation.", "E1006"
         )
@@ -606,10 +622,11 @@ def bulk_remove(call: Call) -> Response:
     convs = call.store.get_conversations(uids)
     if not convs:
         raise ApiError.root(404, {"message": "No MessageConversations found for the given UIDs."})
-    if not _can_modify_user(call, user):
-        raise ApiError.wm(
-            403, "Not authorized to remove assigned users to this conversation.", "E1006"
-        )
+    for conv in convs:  # every one is checked before any is changed (2.42, E12)
+        if not _can_modify(call, call.user, conv):
+            raise ApiError.wm(
+                403, "Not authorized to remove assigned users to this conversation.", "E1006"
+            )
     removed: list[str] = []
     with call.store.write() as conn:
         for conv in convs:

@@ -9,6 +9,7 @@ match. Errors mirror DHIS2's ``QueryParserException`` (HTTP 400).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -22,6 +23,7 @@ __all__ = [
     "apply_filters",
     "apply_order",
     "coerce_value",
+    "java_int",
     "page_slice",
     "pager_window",
     "parse_filters",
@@ -39,6 +41,12 @@ _USER_SUMMARY_TARGET = "User"
 
 
 DEFAULT_PAGE_SIZE = 50
+
+# java.lang.Integer: what DHIS2 parses an integer filter value as (Integer.parseInt accepts
+# an optional sign and digits only, within 32 bits)
+JAVA_INT_MIN = -(2**31)
+JAVA_INT_MAX = 2**31 - 1
+_JAVA_INT = re.compile(r"[+-]?[0-9]+")
 
 
 class QueryError(Exception):
@@ -83,10 +91,10 @@ def _coerce(prop: Prop, raw: str) -> Any:
             return low == "true"
         raise QueryError(f"Unable to parse `{raw}` as `class java.lang.Boolean`.")
     if prop.vtype == "int":
-        try:
-            return int(raw)
-        except ValueError:
-            raise QueryError(f"Unable to parse `{raw}` as `class java.lang.Integer`.") from None
+        value = java_int(raw)
+        if value is None:
+            raise QueryError(f"Unable to parse `{raw}` as `class java.lang.Integer`.")
+        return value
     if prop.vtype == "date":
         return _parse_date(raw)
     if prop.vtype == "enum":
@@ -95,6 +103,16 @@ def _coerce(prop: Prop, raw: str) -> Any:
             raise QueryError(f"Unable to parse `{raw}` as `class {java}`.")
         return raw
     return raw
+
+
+def java_int(raw: str) -> int | None:
+    """``raw`` as ``Integer.parseInt`` reads it, or ``None`` where Java would throw (not a
+    plain ASCII integer, or outside 32 bits; Python's ``int`` also takes ``1_0``, `` 1`` and
+    values SQLite cannot bind)."""
+    if not _JAVA_INT.fullmatch(raw) or len(raw.lstrip("+-").lstrip("0")) > 10:
+        return None  # (the length test keeps int() away from huge digit strings)
+    value = int(raw)
+    return value if JAVA_INT_MIN <= value <= JAVA_INT_MAX else None
 
 
 def split_list(raw: str) -> list[str]:
@@ -203,8 +221,13 @@ class Filter:
             if prop.kind in (REF, REFS, EMBEDDED):
                 if last:
                     # DHIS2 compares a reference by its id
-                    prop = schemas[prop.target or ""]["id"]
-                    self.steps.append(prop)
+                    id_prop = schemas.get(prop.target or "", {}).get("id")
+                    if id_prop is None:  # userMessages: objects without an id (BUGS.md E11)
+                        raise QueryError(
+                            f"Property `{path}` holds objects without an id; "
+                            "filter on one of their properties instead."
+                        )
+                    self.steps.append(id_prop)
                 else:
                     current = prop.target or ""
             elif prop.kind == USER:
@@ -218,17 +241,33 @@ class Filter:
         self.pred = _make_pred(op, self.steps[-1], raw)
 
     def matches(self, ctx: Any, obj: Any) -> bool:
+        """Whether any value at the end of the path passes the operator.
+
+        Each step keeps every object once (a path such as
+        ``messages.sender.userGroups.users.userGroups...`` would otherwise multiply the
+        candidates at every step), and a value the operator cannot compare (``access:gt:x``
+        holds a dict) simply does not match.
+        """
         values = [obj]
         for prop in self.steps:
             nxt: list[Any] = []
+            seen: set[int] = set()
             for v in values:
                 got = None if v is None else prop.get(ctx, v)
-                if prop.kind in (REFS, EMBEDDED) and isinstance(got, list):
-                    nxt.extend(got)
-                else:
-                    nxt.append(got)
-            values = [v for v in nxt if v is not None] or [None]
-        return any(self.pred(v) for v in values)
+                items = got if prop.kind in (REFS, EMBEDDED) and isinstance(got, list) else [got]
+                for item in items:
+                    if item is None or id(item) in seen:
+                        continue
+                    seen.add(id(item))
+                    nxt.append(item)
+            values = nxt or [None]
+        for v in values:
+            try:
+                if self.pred(v):
+                    return True
+            except TypeError:  # e.g. a dict or list against a str, or unhashable in `in`
+                continue
+        return False
 
 
 def parse_filters(

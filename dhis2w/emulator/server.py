@@ -20,6 +20,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 from collections.abc import Sequence
 from email.utils import formatdate
 from types import TracebackType
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from dhis2w.emulator.app import App
 from dhis2w.emulator.faults import Faults
+from dhis2w.emulator.logsafe import redact, request_secrets, safe_target
 from dhis2w.emulator.store import Store
 from dhis2w.emulator.wire import Request, Response, encode, envelope
 
@@ -130,6 +132,8 @@ def _http_date() -> str:
 
 class _Handler(socketserver.BaseRequestHandler):
     server: _TCPServer
+    # the credentials of the request being served, kept out of anything printed
+    _secrets: tuple[str, ...] = ()
 
     def handle(self) -> None:
         sock: socket.socket = self.request
@@ -148,6 +152,13 @@ class _Handler(socketserver.BaseRequestHandler):
                 sock.sendall(_BAD_REQUEST)
         except (OSError, ConnectionError, ValueError):
             pass
+        except Exception as exc:  # a bug: say so on stderr, without the request's secrets
+            if srv.app.debug:
+                text = traceback.format_exc()
+            else:
+                text = f"dhis2w emulator: connection failed ({type(exc).__name__})\n"
+            sys.stderr.write(redact(text, self._secrets))
+            sys.stderr.flush()
         finally:
             srv.track(sock, False)
             with contextlib.suppress(OSError):
@@ -175,6 +186,7 @@ class _Handler(socketserver.BaseRequestHandler):
             headers[k] = f"{headers[k]}, {v}" if k in headers else v
         else:
             raise _BadRequest()
+        self._secrets = tuple(request_secrets(headers))
         conn_hdr = headers.get("connection", "").lower()
         keep_alive = (version == "HTTP/1.1" and "close" not in conn_hdr) or (
             version == "HTTP/1.0" and "keep-alive" in conn_hdr
@@ -224,8 +236,8 @@ class _Handler(socketserver.BaseRequestHandler):
             return False
         truncate = faults.active and faults.take_truncate()
         self._send(sock, method, resp, keep_alive, truncate=truncate)
-        if srv.log_requests:
-            print(f"{method} {target} -> {resp.status}", file=sys.stderr, flush=True)
+        if srv.log_requests:  # never a credential: see logsafe.safe_target
+            print(f"{method} {safe_target(target)} -> {resp.status}", file=sys.stderr, flush=True)
         return keep_alive and not truncate
 
     def _send(
@@ -297,6 +309,7 @@ class _TCPServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
         self.reuse_port = reuse_port
         self._conns: set[socket.socket] = set()
         self._conns_lock = threading.Lock()
+        self.peak_conns = 0
         super().__init__(address, _Handler)
 
     def server_bind(self) -> None:
@@ -309,8 +322,17 @@ class _TCPServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
         with self._conns_lock:
             if add:
                 self._conns.add(sock)
+                self.peak_conns = max(self.peak_conns, len(self._conns))
             else:
                 self._conns.discard(sock)
+
+    def open_count(self) -> int:
+        with self._conns_lock:
+            return len(self._conns)
+
+    def reset_peak(self) -> None:
+        with self._conns_lock:
+            self.peak_conns = len(self._conns)
 
     def close_connections(self) -> None:
         with self._conns_lock:
@@ -402,6 +424,27 @@ class EmulatorServer:
                 "debug": debug,
             }
             self._pool = WorkerPool(workers - 1, config, shared)
+
+    @property
+    def bound_address(self) -> tuple[str, int]:
+        """``(host, port)`` of this process's listening socket, as the kernel reports it."""
+        name = self._server.socket.getsockname()
+        return str(name[0]), int(name[1])
+
+    @property
+    def open_connections(self) -> int:
+        """Client connections this process is serving right now (not the other workers')."""
+        return self._server.open_count()
+
+    @property
+    def peak_connections(self) -> int:
+        """The most connections this process served at once since
+        :meth:`reset_peak_connections` (or since it started)."""
+        return self._server.peak_conns
+
+    def reset_peak_connections(self) -> None:
+        """Start counting :attr:`peak_connections` again from the connections open now."""
+        self._server.reset_peak()
 
     @property
     def worker_pids(self) -> list[int]:

@@ -225,11 +225,18 @@ def test_soft_delete_removes_only_for_user(as_user) -> None:  # type: ignore[no-
         c["id"] for c in admin.get(MC, params={"paging": "false"}).json()["messageConversations"]
     ]
     assert uid in theirs
-    assert fatmata.delete(f"{MC}/{uid}/{seed.FATMATA.uid}").json() == {"removed": []}
+    # [] when the user is no longer a participant (asked by someone with access) ...
+    assert admin.delete(f"{MC}/{uid}/{seed.FATMATA.uid}").json() == {"removed": []}
+    # ... while fatmata herself has lost access to it: 403 (2.42 source, BUGS.md E12)
+    r = fatmata.delete(f"{MC}/{uid}/{seed.FATMATA.uid}")
+    assert r.status_code == 403
+    assert r.json() == wm(
+        403, "Not authorized to remove assigned users to this conversation.", "E1006"
+    )
 
 
 def test_soft_delete_errors(as_user) -> None:  # type: ignore[no-untyped-def]
-    """ref §1 DELETE /{mc}/{user}: 404 RootNode texts; 403 for someone else's inbox."""
+    """ref §1 DELETE /{mc}/{user}: 404 RootNode texts; 403 without access to the conversation."""
     fatmata = as_user("fatmata")
     r = fatmata.delete(f"{MC}/{seed.CONV_STOCK_OUT.uid}/Nouser00001")
     assert r.status_code == 404 and r.json() == {"message": "No user with uid: Nouser00001"}
@@ -237,19 +244,43 @@ def test_soft_delete_errors(as_user) -> None:  # type: ignore[no-untyped-def]
     assert r.status_code == 404 and r.json() == {
         "message": "No messageConversation with uid: Abcdefghij1"
     }
-    r = fatmata.delete(f"{MC}/{seed.CONV_STOCK_OUT.uid}/{seed.IBRAHIM.uid}")
+    r = fatmata.delete(f"{MC}/{seed.CONV_CHOLERA_ALERT.uid}/{seed.EMMANUEL.uid}")
     assert (
         r.status_code == 403
         and r.json()["message"] == "Not authorized to remove assigned users to this conversation."
     )
 
 
+def test_soft_delete_of_another_participant(as_user) -> None:  # type: ignore[no-untyped-def]
+    """2.42 source (BUGS.md E12): only the caller's access counts, so a participant may remove
+    another participant; the read/follow-up ``user`` parameters work the same way."""
+    fatmata, ibrahim = as_user("fatmata"), as_user("ibrahim")
+    uid = seed.CONV_STOCK_OUT.uid
+    r = fatmata.post(f"{MC}/followup", params={"user": seed.IBRAHIM.uid}, json=[uid])
+    assert r.json() == {"markedFollowup": [uid]}
+    assert ibrahim.get(f"{MC}/{uid}", params={"fields": "followUp"}).json() == {"followUp": True}
+    r = fatmata.delete(f"{MC}/{uid}/{seed.IBRAHIM.uid}")
+    assert r.status_code == 200 and r.json() == {"removed": [uid]}
+    r = ibrahim.get(f"{MC}/{uid}")
+    assert r.status_code == 403
+
+
 def test_bulk_soft_delete(as_user) -> None:  # type: ignore[no-untyped-def]
-    """ref §1 DELETE ?mc=..&user=..: {"removed": [...]} only those removed; errors as RootNode."""
-    admin = as_user("admin")
+    """ref §1 DELETE ?mc=..&user=..: {"removed": [...]} only those removed; errors as RootNode.
+
+    One conversation the caller has no access to refuses the whole request before anything
+    is removed (2.42 source, BUGS.md E12)."""
+    admin, fatmata = as_user("admin"), as_user("fatmata")
     a, b = send(admin, [seed.FATMATA.uid]), send(admin, [seed.ISATU.uid])
-    r = as_user("fatmata").delete(MC, params=[("mc", a), ("mc", b), ("user", seed.FATMATA.uid)])
-    assert r.json() == {"removed": [a]}
+    r = fatmata.delete(MC, params=[("mc", a), ("mc", b), ("user", seed.FATMATA.uid)])
+    assert r.status_code == 403
+    assert r.json() == wm(
+        403, "Not authorized to remove assigned users to this conversation.", "E1006"
+    )
+    r = fatmata.delete(MC, params=[("mc", a), ("mc", seed.CONV_STOCK_OUT.uid)])
+    assert r.json() == {"removed": [a, seed.CONV_STOCK_OUT.uid]}
+    assert admin.delete(MC, params=[("mc", a), ("mc", b)]).json() == {"removed": [a, b]}
+    assert admin.delete(MC, params=[("mc", a)]).json() == {"removed": []}
     r = admin.delete(MC, params=[("mc", "Abcdefghij1")])
     assert r.status_code == 404 and r.json() == {
         "message": "No MessageConversations found for the given UIDs."

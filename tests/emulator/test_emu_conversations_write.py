@@ -357,6 +357,52 @@ def test_feedback_missing_subject_400(admin: httpx.Client) -> None:
     assert admin.post(f"{MC}/feedback", content=b"x").status_code == 400
 
 
+TOO_LONG = wm(409, "ERROR: value too long for type character varying(255)")
+
+
+def _table_sizes(emu) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    tables = ("conversations", "messages", "message_attachments", "user_messages")
+    return {t: emu.server.store.query(f"SELECT count(*) FROM {t}")[0][0] for t in tables}
+
+
+def test_create_subject_longer_than_255_409(emu, admin: httpx.Client) -> None:  # type: ignore[no-untyped-def]
+    """BUGS.md E10: messageconversation.subject is varchar(255); PostgreSQL refuses a longer
+    one, the transaction rolls back and CrudControllerAdvice answers 409 with the root cause.
+    Characters are code points: 255 emoji are accepted, 256 ASCII letters are not."""
+    before = _table_sizes(emu)
+    for subject in ("x" * 256, "é" * 256, "🙏" * 300):
+        body = {"subject": subject, "text": "Hi", "users": [{"id": seed.FATMATA.uid}]}
+        r = admin.post(MC, json=body)
+        assert r.status_code == 409 and r.json() == TOO_LONG, subject[:3]
+        assert "Location" not in r.headers
+    assert _table_sizes(emu) == before
+    uid = send(admin, [seed.FATMATA.uid], subject="🙏" * 255)
+    assert admin.get(f"{MC}/{uid}", params={"fields": "subject"}).json() == {"subject": "🙏" * 255}
+
+
+def test_create_subject_too_long_keeps_earlier_attachment_claim(emu, admin: httpx.Client) -> None:  # type: ignore[no-untyped-def]
+    """ref §1 [D]: attachments are assigned (and saved) before the conversation is inserted,
+    so the failed send leaves its attachment assigned, as DHIS2's separate transactions do."""
+    file_uid = upload(admin).json()["response"]["fileResource"]["id"]
+    body = {"subject": "s" * 256, "text": "Hi", "users": [{"id": seed.FATMATA.uid}],
+            "attachments": [{"id": file_uid}]}  # fmt: skip
+    assert admin.post(MC, json=body).status_code == 409
+    assert admin.get(f"/api/fileResources/{file_uid}").json()["assigned"] is True
+
+
+def test_feedback_subject_longer_than_255_409(emu, as_user) -> None:  # type: ignore[no-untyped-def]
+    """BUGS.md E10: the feedback ``subject`` parameter hits the same column."""
+    ibrahim = as_user("ibrahim")
+    before = _table_sizes(emu)
+    r = ibrahim.post(f"{MC}/feedback", params={"subject": "h" * 256}, content=b"Help")
+    assert r.status_code == 409 and r.json() == TOO_LONG
+    assert _table_sizes(emu) == before
+    r = ibrahim.post(f"{MC}/feedback", params={"subject": "h" * 255}, content=b"Help")
+    assert r.status_code == 201
+    uid = uid_from_location(r)
+    assert len(ibrahim.get(f"{MC}/{uid}", params={"fields": "subject"}).json()["subject"]) == 255
+
+
 def test_recipients_204(as_user) -> None:  # type: ignore[no-untyped-def]
     """ref §1 recipients: 204, new users added unread."""
     admin = as_user("admin")
