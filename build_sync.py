@@ -63,6 +63,7 @@ NAME_MAP: dict[str, str] = {
     "aiter_text": "iter_text",
     # dhis2w._backend twins
     "async_sleep": "sleep",
+    "async_slots": "slots",
     # tests/reliability/gather.py twins
     "gather_async": "gather_threads",
     # language and typing

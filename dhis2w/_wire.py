@@ -221,7 +221,7 @@ def check_subject(value: object) -> str:
     """A conversation subject: :func:`check_text` plus DHIS2's column limit.
 
     ``subject`` is mapped without a length in MessageConversation.hbm.xml, so Hibernate's
-    default ``varchar(255)`` applies; a longer one makes DHIS2 answer 500 (BUGS.md).
+    default ``varchar(255)`` applies; a longer one makes DHIS2 answer 409 (BUGS.md E10).
     """
     subject = check_text(value, "subject")
     if len(subject) > MAX_SUBJECT_LENGTH:

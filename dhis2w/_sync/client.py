@@ -10,6 +10,7 @@ response classification come from ``dhis2w._wire``.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Mapping
 from types import TracebackType
@@ -19,7 +20,7 @@ import httpx
 import msgspec
 
 from .. import _wire, models
-from .._backend import BackgroundRunner, sleep
+from .._backend import BackgroundRunner, sleep, slots
 from ..errors import SendOutcomeUnknownError, TransportError
 from ..profile import Profile
 from .directory import Directory
@@ -67,6 +68,7 @@ class Client:
     ) -> None:
         profile.check_transport_security()
         self.max_connections = _wire.check_max_connections(max_connections)
+        self._slots = slots(self.max_connections)
         _wire.warn_if_unverified(profile)
         self.profile = profile
         self.max_retries = max_retries
@@ -77,6 +79,7 @@ class Client:
         self.storage_timeout = storage_timeout
         self._transport = transport
         self._http: httpx.Client | None = None
+        self._http_lock = threading.Lock()
         self._runner = BackgroundRunner()
         self._me: models.Me | None = None
         self.messaging = Messaging(self)
@@ -109,20 +112,27 @@ class Client:
 
     def _client(self) -> httpx.Client:
         if self._http is None:
-            headers = {"Accept": "application/json", "User-Agent": "dhis2w"}
-            authorization = self.profile.authorization_header()
-            if authorization is not None:
-                headers["Authorization"] = authorization
-            self._http = httpx.Client(
-                base_url=self.profile.resolve_base_url(),
-                headers=headers,
-                timeout=_wire.http_timeout(self.profile.timeout),
-                limits=_wire.http_limits(self.max_connections),
-                verify=self.profile.verify,
-                follow_redirects=False,
-                transport=self._transport,
-            )
+            # Threads share a sync Client: without the lock, a burst of first calls would each
+            # build a pool of their own (and leak it), defeating max_connections.
+            with self._http_lock:
+                if self._http is None:
+                    self._http = self._new_http()
         return self._http
+
+    def _new_http(self) -> httpx.Client:
+        headers = {"Accept": "application/json", "User-Agent": "dhis2w"}
+        authorization = self.profile.authorization_header()
+        if authorization is not None:
+            headers["Authorization"] = authorization
+        return httpx.Client(
+            base_url=self.profile.resolve_base_url(),
+            headers=headers,
+            timeout=_wire.http_timeout(self.profile.timeout),
+            limits=_wire.http_limits(self.max_connections),
+            verify=self.profile.verify,
+            follow_redirects=False,
+            transport=self._transport,
+        )
 
     @property
     def runner(self) -> BackgroundRunner:
@@ -150,7 +160,38 @@ class Client:
         made. A lost response to a non-idempotent call raises
         :class:`SendOutcomeUnknownError` when ``outcome_unknown_on_loss`` is set.
         On success the response is returned (unread when ``stream=True``; close it).
+
+        A call waits for one of the client's ``max_connections`` slots first, and keeps it
+        through its retries. Streamed responses (downloads) skip the slots, so a download
+        left open by its reader can never block every other call; httpx's pool still caps
+        their connections.
         """
+        if stream:
+            return self._send(
+                method, path, params=params, content=content, content_type=content_type,
+                files=files, headers=headers, stream=True,
+                outcome_unknown_on_loss=outcome_unknown_on_loss,
+            )  # fmt: skip
+        with self._slots:
+            return self._send(
+                method, path, params=params, content=content, content_type=content_type,
+                files=files, headers=headers, stream=False,
+                outcome_unknown_on_loss=outcome_unknown_on_loss,
+            )  # fmt: skip
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Params,
+        content: bytes | None,
+        content_type: str | None,
+        files: Any,
+        headers: Mapping[str, str] | None,
+        stream: bool,
+        outcome_unknown_on_loss: bool,
+    ) -> httpx.Response:
         http = self._client()
         extra: dict[str, str] = dict(headers or {})
         if content_type is not None:
