@@ -12,15 +12,31 @@ from dataclasses import dataclass
 
 __all__ = ["FailSpec", "Faults"]
 
+
+def _method(method: str | None) -> str | None:
+    return method.upper() if method else None
+
+
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 @dataclass(frozen=True)
 class FailSpec:
-    """How to answer a request picked by :meth:`Faults.fail_next`."""
+    """How to answer a request picked by :meth:`Faults.fail_next` (and the session faults).
+
+    ``kind`` is ``status`` (an error envelope with ``status``), ``unauthorized`` (the 401
+    DHIS2 gives credentials it no longer accepts) or ``login_page`` (a 200 HTML login form,
+    as a proxy or single-sign-on gateway in front of DHIS2 answers once a session ends).
+    ``method`` limits the fault to requests with that method (``None``: any request).
+    """
 
     status: int
     retry_after: float | int | None
+    method: str | None = None
+    kind: str = "status"
+
+    def applies_to(self, method: str) -> bool:
+        return self.method is None or self.method == method.upper()
 
 
 class Faults:
@@ -44,13 +60,31 @@ class Faults:
         return self
 
     def fail_next(
-        self, n: int = 1, status: int = 503, retry_after: float | int | None = None
+        self,
+        n: int = 1,
+        status: int = 503,
+        retry_after: float | int | None = None,
+        method: str | None = None,
     ) -> Faults:
-        """Answer the next ``n`` requests with ``status`` (5xx or 429), not handling them."""
+        """Answer the next ``n`` requests (of ``method``, if given) with ``status`` (5xx or
+        429), not handling them."""
         if not (status == 429 or 500 <= status <= 599):
             raise ValueError("fail_next status must be 429 or 5xx")
+        return self._queue(n, FailSpec(status, retry_after, _method(method)))
+
+    def unauthorized_next(self, n: int = 1, method: str | None = None) -> Faults:
+        """The next ``n`` requests get DHIS2's 401, as if the credentials were revoked."""
+        return self._queue(n, FailSpec(401, None, _method(method), kind="unauthorized"))
+
+    def login_page_next(self, n: int = 1, method: str | None = None) -> Faults:
+        """The next ``n`` requests get a 200 HTML login form (a proxy's session expired)."""
+        return self._queue(n, FailSpec(200, None, _method(method), kind="login_page"))
+
+    def _queue(self, n: int, spec: FailSpec) -> Faults:
+        if n < 0:
+            raise ValueError("n must be >= 0")
         with self._lock:
-            self._fail.extend([FailSpec(status, retry_after)] * n)
+            self._fail.extend([spec] * n)
         return self
 
     def drop_after_commit(self, n: int = 1) -> Faults:
@@ -83,9 +117,13 @@ class Faults:
                 return 0.0
             return self._latency + (random.uniform(0, self._jitter) if self._jitter else 0.0)
 
-    def take_failure(self) -> FailSpec | None:
+    def take_failure(self, method: str) -> FailSpec | None:
+        """The first queued failure that applies to a ``method`` request, taken off the queue."""
         with self._lock:
-            return self._fail.pop(0) if self._fail else None
+            for index, spec in enumerate(self._fail):
+                if spec.applies_to(method):
+                    return self._fail.pop(index)
+            return None
 
     def take_drop(self, method: str) -> bool:
         if method not in WRITE_METHODS:

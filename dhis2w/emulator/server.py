@@ -27,10 +27,10 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from dhis2w.emulator.app import App
-from dhis2w.emulator.faults import Faults
+from dhis2w.emulator.faults import FailSpec, Faults
 from dhis2w.emulator.logsafe import redact, request_secrets, safe_target
 from dhis2w.emulator.store import Store
-from dhis2w.emulator.wire import Request, Response, encode, envelope
+from dhis2w.emulator.wire import Request, Response, encode, envelope, web_message
 
 if TYPE_CHECKING:  # imported when workers > 1 (``python -m`` runs that module as __main__)
     from dhis2w.emulator.workers import WorkerPool
@@ -210,23 +210,10 @@ class _Handler(socketserver.BaseRequestHandler):
             delay = faults.delay()
             if delay:
                 time.sleep(delay)
-            failure = faults.take_failure()
+            failure = faults.take_failure(method)
             if failure is not None:
                 reader.drain()
-                extra = []
-                if failure.retry_after is not None:
-                    extra.append(("Retry-After", _fmt_retry(failure.retry_after)))
-                body = envelope(failure.status, "Injected fault (dhis2w emulator)")
-                resp = Response(
-                    failure.status,
-                    [
-                        ("Content-Type", "application/json;charset=UTF-8"),
-                        ("Cache-Control", "no-cache, private"),
-                        *extra,
-                    ],
-                    encode(body),
-                )
-                self._send(sock, method, resp, keep_alive, truncate=False)
+                self._send(sock, method, _fault_response(failure), keep_alive, truncate=False)
                 return keep_alive
         resp = srv.app.handle(req)
         reader.drain()
@@ -287,6 +274,33 @@ class _Handler(socketserver.BaseRequestHandler):
         finally:
             with contextlib.suppress(Exception):
                 resp.stream.close()  # type: ignore[attr-defined]
+
+
+#: What a single-sign-on proxy in front of DHIS2 answers once its session has ended.
+_LOGIN_PAGE = (
+    b"<!DOCTYPE html><html><head><title>Sign in</title></head><body>"
+    b'<form method="post" action="/sso/login"><input name="username">'
+    b'<input type="password" name="password"><button>Sign in</button></form></body></html>'
+)
+
+
+def _fault_response(failure: FailSpec) -> Response:
+    if failure.kind == "unauthorized":
+        return web_message(401, "Unauthorized")
+    if failure.kind == "login_page":
+        return Response(200, [("Content-Type", "text/html;charset=UTF-8")], _LOGIN_PAGE)
+    extra = []
+    if failure.retry_after is not None:
+        extra.append(("Retry-After", _fmt_retry(failure.retry_after)))
+    return Response(
+        failure.status,
+        [
+            ("Content-Type", "application/json;charset=UTF-8"),
+            ("Cache-Control", "no-cache, private"),
+            *extra,
+        ],
+        encode(envelope(failure.status, "Injected fault (dhis2w emulator)")),
+    )
 
 
 def _fmt_retry(value: float | int) -> str:

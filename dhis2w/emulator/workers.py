@@ -71,11 +71,27 @@ class SharedFaults(Faults):
         return self
 
     def fail_next(
-        self, n: int = 1, status: int = 503, retry_after: float | int | None = None
+        self,
+        n: int = 1,
+        status: int = 503,
+        retry_after: float | int | None = None,
+        method: str | None = None,
     ) -> Faults:
         with self.emit_lock:
-            super().fail_next(n, status, retry_after)
-            self._emit("fail_next", [n, status, retry_after])
+            super().fail_next(n, status, retry_after, method)
+            self._emit("fail_next", [n, status, retry_after, method])
+        return self
+
+    def unauthorized_next(self, n: int = 1, method: str | None = None) -> Faults:
+        with self.emit_lock:
+            super().unauthorized_next(n, method)
+            self._emit("unauthorized_next", [n, method])
+        return self
+
+    def login_page_next(self, n: int = 1, method: str | None = None) -> Faults:
+        with self.emit_lock:
+            super().login_page_next(n, method)
+            self._emit("login_page_next", [n, method])
         return self
 
     def drop_after_commit(self, n: int = 1) -> Faults:
@@ -98,7 +114,16 @@ class SharedFaults(Faults):
 
 
 def _apply(faults: Faults, op: str, args: Sequence[Any]) -> None:
-    if op not in ("latency", "fail_next", "drop_after_commit", "truncate_next", "clear"):
+    known = (
+        "latency",
+        "fail_next",
+        "unauthorized_next",
+        "login_page_next",
+        "drop_after_commit",
+        "truncate_next",
+        "clear",
+    )
+    if op not in known:
         raise ValueError(f"unknown fault switch {op!r}")
     getattr(faults, op)(*args)
 

@@ -37,6 +37,28 @@ def test_fail_next_503_default(emu: EmulatorHandle, admin: httpx.Client) -> None
     assert admin.get(MC, params={"filter": "subject:eq:S"}).json()["pager"]["total"] == 0
 
 
+def test_fail_next_for_one_method_lets_others_through(
+    emu: EmulatorHandle, admin: httpx.Client
+) -> None:
+    """Faults: fail_next(method="GET") skips a POST, which is handled and stored."""
+    emu.faults.fail_next(1, status=503, method="GET")
+    r = admin.post(MC, json={"subject": "S", "text": "T", "users": [{"id": seed.FATMATA.uid}]})
+    assert r.status_code == 201
+    assert admin.get("/api/me").status_code == 503
+    assert admin.get(MC, params={"filter": "subject:eq:S"}).json()["pager"]["total"] == 1
+
+
+def test_session_faults(emu: EmulatorHandle, admin: httpx.Client) -> None:
+    """Faults: unauthorized_next is DHIS2's 401; login_page_next a proxy's 200 HTML form."""
+    emu.faults.unauthorized_next(1).login_page_next(1)
+    r = admin.get("/api/me")
+    assert r.status_code == 401 and r.json()["message"] == "Unauthorized"
+    r = admin.get("/api/me")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    assert b'type="password"' in r.content
+    assert admin.get("/api/me").json()["username"] == "admin"
+
+
 def test_drop_after_commit(emu: EmulatorHandle, admin: httpx.Client) -> None:
     """Faults: drop_after_commit commits the write, then closes without an answer."""
     emu.faults.drop_after_commit(1)

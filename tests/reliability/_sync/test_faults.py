@@ -11,12 +11,15 @@ in the README's Reliability section), and checks the server's own store for copi
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import msgspec
 import pytest
 
 from dhis2w import (
+    AuthenticationError,
     RateLimitedError,
+    ReadBackError,
     SendOutcomeUnknownError,
     ServerError,
     TransportError,
@@ -261,3 +264,70 @@ def test_every_cut_of_a_real_answer_is_an_error_never_a_partial_object(
                 _wire.decode(decoder, body[:end], method="GET", path="/api/x", status_code=200)
             cuts += 1
     assert cuts > 500
+
+
+# --- the session ends mid-way ---------------------------------------------------------------
+def test_401_mid_session_is_an_authentication_error_and_not_retried(
+    dhis2_emulator: EmulatorHandle, tally: Tally, sleeps: list[float]
+) -> None:
+    fatmata = dhis2_emulator.user("fatmata").uid
+    with fast_client(dhis2_emulator) as client:
+        assert (client.system.me()).username == "admin"
+        dhis2_emulator.faults.unauthorized_next(1)
+        with pytest.raises(AuthenticationError, match="401"):
+            client.messaging.list_conversations()
+        dhis2_emulator.faults.unauthorized_next(1)
+        with pytest.raises(AuthenticationError):
+            client.messaging.send(subject="After 401", text="t", users=fatmata)
+        tally.add("faults", 2)
+        assert sleeps == []  # refused credentials are not a reason to ask again
+        assert stored_copies(dhis2_emulator, "After 401") == 0
+        assert (client.messaging.list_conversations()).conversations  # and it recovers
+
+
+def test_login_page_mid_session_is_an_authentication_error_everywhere(
+    dhis2_emulator: EmulatorHandle, tally: Tally, tmp_path: Path
+) -> None:
+    fatmata = dhis2_emulator.user("fatmata").uid
+    with fast_client(dhis2_emulator) as client:
+        page = client.messaging.list_conversations(page_size=50)
+        threads = [client.messaging.get_conversation(c.id) for c in page.conversations]
+        with_file = next(t for t in threads if any(m.attachments for m in t.messages))
+        message = next(m for m in with_file.messages if m.attachments)
+
+        dhis2_emulator.faults.login_page_next(1)
+        with pytest.raises(AuthenticationError, match="login page"):
+            client.messaging.get_conversation(with_file.id)
+        dhis2_emulator.faults.login_page_next(1)
+        with pytest.raises(AuthenticationError, match="login page"):
+            client.messaging.send(subject="After login page", text="t", users=fatmata)
+        dhis2_emulator.faults.login_page_next(1)
+        with pytest.raises(AuthenticationError, match="login page"):
+            client.messaging.download_attachment(
+                with_file.id, message.id, message.attachments[0].id, tmp_path
+            )
+        tally.add("faults", 3)
+        assert list(tmp_path.iterdir()) == []  # the login form was not saved as the file
+        assert stored_copies(dhis2_emulator, "After login page") == 0
+        saved = client.messaging.download_attachment(
+            with_file.id, message.id, message.attachments[0].id, tmp_path
+        )
+    assert isinstance(saved, Path) and saved.stat().st_size > 0
+
+
+# --- a send DHIS2 stored, whose read-back failed ----------------------------------------------
+def test_failed_read_back_names_the_stored_conversation_and_is_not_resent(
+    dhis2_emulator: EmulatorHandle, tally: Tally
+) -> None:
+    fatmata = dhis2_emulator.user("fatmata").uid
+    subject = "Stored but not read back"
+    dhis2_emulator.faults.fail_next(4, status=503, method="GET")  # beyond the 3 retries
+    with fast_client(dhis2_emulator) as client:
+        with pytest.raises(ReadBackError, match="It is stored: do not send it again") as info:
+            client.messaging.send(subject=subject, text="Measles alert", users=fatmata)
+        tally.add("faults", 4)
+        assert not isinstance(info.value, TransportError)  # retry-on-transport code skips it
+        thread = client.messaging.get_conversation(info.value.uid)
+    tally.add("messages")
+    assert thread.subject == subject
+    assert stored_copies(dhis2_emulator, subject) == 1
