@@ -67,6 +67,14 @@ def wait_for_copies(emulator: EmulatorHandle, subject: str, expected: int) -> in
     return stored_copies(emulator, subject)
 
 
+def count_copies(tally: Tally, copies: int) -> int:
+    """Tally one message sent whose server copies were counted; returns ``copies``."""
+    tally.add("messages")
+    tally.add("lost", 1 - min(copies, 1))
+    tally.add("duplicated", max(copies - 1, 0))
+    return copies
+
+
 # --- latency past the timeout -----------------------------------------------------------------
 async def test_latency_past_timeout_names_the_timeout_then_recovers(
     dhis2_emulator: EmulatorHandle, tally: Tally
@@ -93,11 +101,8 @@ async def test_send_past_timeout_is_outcome_unknown_and_stored_once(
         with pytest.raises(SendOutcomeUnknownError, match=r"no answer within 0\.25 s"):
             await client.messaging.send(subject=subject, text="Are the ORS kits in?", users=fatmata)
     tally.add("faults")
-    copies = wait_for_copies(dhis2_emulator, subject, 1)
-    tally.add("messages")
-    tally.add("lost", 1 - min(copies, 1))
-    tally.add("duplicated", max(copies - 1, 0))
-    assert copies == 1  # the server did it once; the client never sent it again
+    # the server did it once; the client never sent it again
+    assert count_copies(tally, wait_for_copies(dhis2_emulator, subject, 1)) == 1
 
 
 # --- 5xx and 429 bursts -----------------------------------------------------------------------
@@ -170,21 +175,21 @@ async def test_send_failure_is_not_retried_and_leaves_at_most_one(
     assert stored_copies(dhis2_emulator, subject) == 1
 
 
-async def test_send_dropped_after_commit_is_outcome_unknown_and_stored_once(
-    dhis2_emulator: EmulatorHandle, tally: Tally
+@pytest.mark.parametrize(
+    ("fault", "says"),
+    [("drop_after_commit", "may or may not"), ("truncate_next", "cut off")],
+)
+async def test_send_whose_answer_is_lost_is_outcome_unknown_and_stored_once(
+    dhis2_emulator: EmulatorHandle, tally: Tally, fault: str, says: str
 ) -> None:
     fatmata = dhis2_emulator.user("fatmata").uid
-    subject = "Dropped after commit"
-    dhis2_emulator.faults.drop_after_commit(1)
+    subject = f"Answer lost by {fault}"
+    getattr(dhis2_emulator.faults, fault)(1)
     async with fast_client(dhis2_emulator) as client:
-        with pytest.raises(SendOutcomeUnknownError, match="may or may not"):
+        with pytest.raises(SendOutcomeUnknownError, match=says):
             await client.messaging.send(subject=subject, text="Cold chain alarm", users=fatmata)
     tally.add("faults")
-    tally.add("messages")
-    copies = stored_copies(dhis2_emulator, subject)
-    tally.add("lost", 1 - min(copies, 1))
-    tally.add("duplicated", max(copies - 1, 0))
-    assert copies == 1
+    assert count_copies(tally, stored_copies(dhis2_emulator, subject)) == 1
 
 
 async def test_reply_dropped_after_commit_is_outcome_unknown_and_stored_once(
@@ -205,20 +210,6 @@ async def test_reply_dropped_after_commit_is_outcome_unknown_and_stored_once(
     assert texts == ["first", "second, maybe lost"]
     assert [m.text for m in after.messages] == texts
     assert stored_message_count(dhis2_emulator, thread.id) == 2
-
-
-async def test_send_answer_truncated_is_outcome_unknown_and_stored_once(
-    dhis2_emulator: EmulatorHandle, tally: Tally
-) -> None:
-    fatmata = dhis2_emulator.user("fatmata").uid
-    subject = "Truncated answer to a send"
-    dhis2_emulator.faults.truncate_next(1)
-    async with fast_client(dhis2_emulator) as client:
-        with pytest.raises(SendOutcomeUnknownError, match="cut off"):
-            await client.messaging.send(subject=subject, text="Lab results", users=fatmata)
-    tally.add("faults")
-    tally.add("messages")
-    assert stored_copies(dhis2_emulator, subject) == 1
 
 
 # --- truncated and malformed bodies ---------------------------------------------------------
