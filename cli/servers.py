@@ -66,6 +66,8 @@ class FaultOptions:
     retry_after: float | None = None
     drop_after_commit: int = 0
     truncate_next: int = 0
+    unauthorized_next: int = 0
+    login_page_next: int = 0
 
     def apply(self, faults: Faults) -> None:
         """Switch the faults on, through the same Python API a test would use."""
@@ -77,10 +79,20 @@ class FaultOptions:
             faults.drop_after_commit(self.drop_after_commit)
         if self.truncate_next:
             faults.truncate_next(self.truncate_next)
+        if self.unauthorized_next:
+            faults.unauthorized_next(self.unauthorized_next)
+        if self.login_page_next:
+            faults.login_page_next(self.login_page_next)
 
     def counted(self) -> bool:
         """Whether a "next N" fault is on (with several workers, N counts per process)."""
-        return bool(self.fail_next or self.drop_after_commit or self.truncate_next)
+        return bool(
+            self.fail_next
+            or self.drop_after_commit
+            or self.truncate_next
+            or self.unauthorized_next
+            or self.login_page_next
+        )
 
     def describe(self) -> list[str]:
         """One phrase per active fault (empty when none is)."""
@@ -103,6 +115,11 @@ class FaultOptions:
             out.append(f"next {writes} committed, then the connection closed unanswered")
         if self.truncate_next:
             out.append(f"next {_count(self.truncate_next, 'response')} truncated")
+        if self.unauthorized_next:
+            out.append(f"next {_count(self.unauthorized_next, 'request')} answered 401")
+        if self.login_page_next:
+            requests = _count(self.login_page_next, "request")
+            out.append(f"next {requests} answered with an HTML login page")
         return out
 
 
@@ -222,6 +239,21 @@ _COUNT = click.IntRange(min=0)
     help="Fault: the next N responses announce their full length but send only half the body.",
 )
 @click.option(
+    "--unauthorized-next",
+    type=_COUNT,
+    default=0,
+    metavar="N",
+    help="Fault: answer the next N requests 401, as if the credentials had been revoked.",
+)
+@click.option(
+    "--login-page-next",
+    type=_COUNT,
+    default=0,
+    metavar="N",
+    help="Fault: answer the next N requests with a 200 HTML login page, as a proxy in front "
+    "of DHIS2 does when its session ends.",
+)
+@click.option(
     "--workers",
     type=click.IntRange(min=1),
     default=1,
@@ -243,6 +275,8 @@ def serve_emulator(
     retry_after: float | None,
     drop_after_commit: int,
     truncate_next: int,
+    unauthorized_next: int,
+    login_page_next: int,
     workers: int,
 ) -> None:
     """Serve the emulator until Ctrl-C; prints its URL, demo credentials and active faults
@@ -265,6 +299,8 @@ def serve_emulator(
         retry_after=retry_after,
         drop_after_commit=drop_after_commit,
         truncate_next=truncate_next,
+        unauthorized_next=unauthorized_next,
+        login_page_next=login_page_next,
     )
     debug = ctx.ensure_object(AppState).debug
     from dhis2w.emulator import banner

@@ -65,6 +65,12 @@ def test_emulator_serve_applies_faults_and_prints_the_banner(
         def truncate_next(self, n: int) -> None:
             self.calls.append(("truncate_next", n))
 
+        def unauthorized_next(self, n: int) -> None:
+            self.calls.append(("unauthorized_next", n))
+
+        def login_page_next(self, n: int) -> None:
+            self.calls.append(("login_page_next", n))
+
     class FakeServer:
         def __init__(self, **kw: Any) -> None:
             self.kw, self.faults, self.stopped, self.url = kw, FakeFaults(), False, "http://x:1"
@@ -81,6 +87,7 @@ def test_emulator_serve_applies_faults_and_prints_the_banner(
     args = ("emulator", "serve", "--port", "0", "--seed", "empty", "--latency", "0.2",
             "--latency-jitter", "0.1", "--fail-next", "2", "--fail-status", "500",
             "--retry-after", "3", "--drop-after-commit", "4", "--truncate-next", "5",
+            "--unauthorized-next", "6", "--login-page-next", "7",
             "--max-upload-size", "1000")  # fmt: skip
     result = Dhis2Runner()(*args)  # Ctrl-C is a clean exit 0
     (srv,) = made
@@ -91,6 +98,8 @@ def test_emulator_serve_applies_faults_and_prints_the_banner(
         ("fail_next", 2, 500, 3.0),
         ("drop_after_commit", 4),
         ("truncate_next", 5),
+        ("unauthorized_next", 6),
+        ("login_page_next", 7),
     ]
     assert srv.stopped
     assert "listening on http://x:1" in result.stderr
@@ -100,6 +109,8 @@ def test_emulator_serve_applies_faults_and_prints_the_banner(
         "next 2 requests answered 500, Retry-After: 3",
         "next 4 writes committed",
         "next 5 responses truncated",
+        "next 6 requests answered 401",
+        "next 7 requests answered with an HTML login page",
     )
     for phrase in phrases:
         assert phrase in faults, faults
@@ -210,7 +221,7 @@ def test_emulator_serve_help_lists_every_fault_flag() -> None:
     out = Dhis2Runner()("emulator", "serve", "--help").stdout
     for flag in ("--latency SECONDS", "--latency-jitter SECONDS", "--fail-next N",
                  "--fail-status CODE", "--retry-after SECONDS", "--drop-after-commit N",
-                 "--truncate-next N"):  # fmt: skip
+                 "--truncate-next N", "--unauthorized-next N", "--login-page-next N"):  # fmt: skip
         assert flag in out, out
     assert "429 or 500-599" in out
 
