@@ -7,10 +7,18 @@ so the summary is a count of work done, never a constant.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
+
+# CI sets DHIS2W_HYPOTHESIS_PROFILE=ci: the same examples on every run, so a red build is a
+# regression, not an unlucky draw. Elsewhere each run explores new examples (and the local
+# .hypothesis database replays any failure it found).
+settings.register_profile("ci", derandomize=True, database=None)
+settings.load_profile(os.environ.get("DHIS2W_HYPOTHESIS_PROFILE", "default"))
 
 #: Order and wording of the summary lines.
 LABELS = {
