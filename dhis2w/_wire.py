@@ -440,7 +440,7 @@ def is_login_page(body: bytes) -> bool:
 def read_back_message(done: str, uid: str, exc: BaseException) -> str:
     return (
         f"{done} (conversation {uid}), but reading it back failed: {exc}. It is stored: do "
-        f"not send it again; read it later with get_conversation({uid!r})"
+        f"not send it again; open conversation {uid} to see it"
     )
 
 

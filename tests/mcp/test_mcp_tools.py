@@ -528,6 +528,23 @@ async def test_lost_answer_to_a_send_is_send_outcome_unknown(
     assert len(found["conversations"]) == 1
 
 
+async def test_stored_send_not_read_back_tells_the_agent_not_to_resend(
+    dhis2_emulator: Any, mcp_session: Any
+) -> None:
+    async with mcp_session() as s:
+        # the POST goes through; the read-back GET fails beyond its 3 retries (a UID, not a
+        # name, so no directory lookup uses up the faults first)
+        dhis2_emulator.faults.fail_next(4, status=503, method="GET")
+        error = await s.fails(
+            "messaging_send", "sent_not_read_back", subject="stored", text="t",
+            users=seed.FATMATA.uid,
+        )  # fmt: skip
+        assert "do not send it again" in error["hint"]
+        found = await s.ok("messaging_list", query="stored")
+    assert len(found["conversations"]) == 1
+    assert found["conversations"][0]["id"] in error["message"]
+
+
 async def test_upload_only_from_allowed_folders(
     mcp_session: Any, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:

@@ -14,7 +14,7 @@ from functools import partial
 
 import pytest
 
-from dhis2w import AsyncClient, models
+from dhis2w import AsyncClient, Dhis2Error, models
 from dhis2w._wire import DEFAULT_MAX_CONNECTIONS
 from dhis2w.testing import EmulatorHandle
 
@@ -122,6 +122,33 @@ async def test_two_hundred_concurrent_replies_to_one_thread(
     assert 1 <= peak <= 4  # the configured bound, not the default
     assert settle_sockets(baseline) == baseline
     assert server.open_connections == 0
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts sockets through /proc")
+async def test_failed_calls_leak_no_sockets(dhis2_emulator: EmulatorHandle, tally: Tally) -> None:
+    fatmata = dhis2_emulator.user("fatmata").uid
+    faults = dhis2_emulator.faults
+    baseline = open_sockets()
+    failures = 0
+    async with fast_client(dhis2_emulator, max_retries=0) as client:
+        thread = await client.messaging.send(subject="Leak check", text="start", users=fatmata)
+        for inject in (
+            lambda: faults.drop_after_commit(1),
+            lambda: faults.truncate_next(1),
+            lambda: faults.fail_next(1, status=503),
+            lambda: faults.unauthorized_next(1),
+            lambda: faults.login_page_next(1),
+        ):
+            for _ in range(5):
+                inject()
+                try:
+                    await client.messaging.reply(thread.id, text="maybe")
+                except Dhis2Error:
+                    failures += 1
+    tally.add("faults", failures)
+    assert failures == 25  # every injected fault surfaced as an error, none was swallowed
+    assert settle_sockets(baseline) == baseline
+    assert dhis2_emulator.server.open_connections == 0
 
 
 async def test_max_connections_is_checked() -> None:
