@@ -7,6 +7,7 @@ response classification come from ``dhis2w._wire``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -164,18 +165,19 @@ class AsyncClient:
         left open by its reader can never block every other call; httpx's pool still caps
         their connections.
         """
-        if stream:
+        slot = contextlib.nullcontext() if stream else self._slots
+        async with slot:
             return await self._send(
-                method, path, params=params, content=content, content_type=content_type,
-                files=files, headers=headers, stream=True,
+                method,
+                path,
+                params=params,
+                content=content,
+                content_type=content_type,
+                files=files,
+                headers=headers,
+                stream=stream,
                 outcome_unknown_on_loss=outcome_unknown_on_loss,
-            )  # fmt: skip
-        async with self._slots:
-            return await self._send(
-                method, path, params=params, content=content, content_type=content_type,
-                files=files, headers=headers, stream=False,
-                outcome_unknown_on_loss=outcome_unknown_on_loss,
-            )  # fmt: skip
+            )
 
     async def _send(
         self,

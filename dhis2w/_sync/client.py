@@ -9,6 +9,7 @@ response classification come from ``dhis2w._wire``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -166,18 +167,19 @@ class Client:
         left open by its reader can never block every other call; httpx's pool still caps
         their connections.
         """
-        if stream:
+        slot = contextlib.nullcontext() if stream else self._slots
+        with slot:
             return self._send(
-                method, path, params=params, content=content, content_type=content_type,
-                files=files, headers=headers, stream=True,
+                method,
+                path,
+                params=params,
+                content=content,
+                content_type=content_type,
+                files=files,
+                headers=headers,
+                stream=stream,
                 outcome_unknown_on_loss=outcome_unknown_on_loss,
-            )  # fmt: skip
-        with self._slots:
-            return self._send(
-                method, path, params=params, content=content, content_type=content_type,
-                files=files, headers=headers, stream=False,
-                outcome_unknown_on_loss=outcome_unknown_on_loss,
-            )  # fmt: skip
+            )
 
     def _send(
         self,
