@@ -61,7 +61,7 @@ NAME_MAP: dict[str, str] = {
     "aiter_raw": "iter_raw",
     "aiter_lines": "iter_lines",
     "aiter_text": "iter_text",
-    # dhis2w._backend twins
+    # dhis2w._synchronization twins
     "async_sleep": "sleep",
     "async_slots": "slots",
     # tests/reliability/gather.py twins

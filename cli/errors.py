@@ -26,7 +26,6 @@ import traceback
 
 import click
 
-EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_AUTH = 3

@@ -19,7 +19,7 @@ import httpx
 import msgspec
 
 from .. import _wire, models
-from .._backend import AsyncBackgroundRunner, async_sleep, async_slots
+from .._synchronization import AsyncBackgroundRunner, async_sleep, async_slots
 from ..errors import SendOutcomeUnknownError, TransportError
 from ..profile import Profile
 from .directory import AsyncDirectory

@@ -17,14 +17,8 @@ from typing import TYPE_CHECKING
 import httpx
 
 from .. import _wire, models
-from .._backend import (
-    DownloadSink,
-    Progress,
-    UploadData,
-    async_sleep,
-    check_download_dest,
-    open_upload,
-)
+from .._synchronization import async_sleep
+from .._transfer import DownloadSink, Progress, UploadData, check_download_dest, open_upload
 from ..enums import FileResourceDomain, StorageStatus
 from ..errors import (
     Dhis2Error,

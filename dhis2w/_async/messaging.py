@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import _wire, models
-from .._backend import Progress
+from .._transfer import Progress
 from ..enums import MessageType, Priority, Status
 from ..errors import Dhis2Error, ReadBackError
 from .paging import iterate_pages

@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Protocol, TypeVar
 
 from .. import models
-from .._backend import PREFETCH_WINDOW, AsyncBackgroundRunner, AsyncPendingResult
+from .._synchronization import PREFETCH_WINDOW, AsyncBackgroundRunner, AsyncPendingResult
 
 __all__ = ["PREFETCH_WINDOW", "AsyncPageSource", "iterate_pages"]
 

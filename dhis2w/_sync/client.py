@@ -21,7 +21,7 @@ import httpx
 import msgspec
 
 from .. import _wire, models
-from .._backend import BackgroundRunner, sleep, slots
+from .._synchronization import BackgroundRunner, sleep, slots
 from ..errors import SendOutcomeUnknownError, TransportError
 from ..profile import Profile
 from .directory import Directory

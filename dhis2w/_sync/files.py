@@ -19,14 +19,8 @@ from typing import TYPE_CHECKING
 import httpx
 
 from .. import _wire, models
-from .._backend import (
-    DownloadSink,
-    Progress,
-    UploadData,
-    check_download_dest,
-    open_upload,
-    sleep,
-)
+from .._synchronization import sleep
+from .._transfer import DownloadSink, Progress, UploadData, check_download_dest, open_upload
 from ..enums import FileResourceDomain, StorageStatus
 from ..errors import (
     Dhis2Error,

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Protocol, TypeVar
 
 from .. import models
-from .._backend import PREFETCH_WINDOW, BackgroundRunner, PendingResult
+from .._synchronization import PREFETCH_WINDOW, BackgroundRunner, PendingResult
 
 __all__ = ["PREFETCH_WINDOW", "PageSource", "iterate_pages"]
 

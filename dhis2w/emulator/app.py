@@ -1,4 +1,4 @@
-"""The sans-HTTP application: one :class:`~dhis2w.emulator.wire.Request` in, one Response out.
+"""The sans-HTTP application: one :class:`~dhis2w.emulator.exchange.Request` in, one Response out.
 
 It owns the path rules DHIS2 applies before any controller runs: ``/api`` and ``/api/NN``
 prefixes (and which of the two goes into ``Location`` headers), the login redirect for
@@ -15,9 +15,9 @@ from urllib.parse import unquote
 from dhis2w.emulator import files, messaging, system
 from dhis2w.emulator.auth import Authenticator, login_redirect
 from dhis2w.emulator.common import Call
+from dhis2w.emulator.exchange import Request, Response, WebMessageError, web_message
 from dhis2w.emulator.logsafe import redact, request_secrets
 from dhis2w.emulator.store import Store
-from dhis2w.emulator.wire import ApiError, Request, Response, web_message
 
 __all__ = ["App"]
 
@@ -54,7 +54,7 @@ class App:
     def handle(self, req: Request) -> Response:
         try:
             return self._dispatch(req)
-        except ApiError as exc:
+        except WebMessageError as exc:
             return exc.response
         except Exception as exc:  # DHIS2: any other exception -> 500 with its message
             if self.debug:  # the traceback, minus the caller's credentials (logsafe)
@@ -71,7 +71,7 @@ class App:
         if path in ("", "/"):
             try:
                 self.auth.authenticate(req)
-            except ApiError:
+            except WebMessageError:
                 return login_redirect(req)
             return Response(
                 302, [("Location", f"{req.origin}/dhis-web-dashboard/"), ("Content-Length", "0")]
@@ -92,7 +92,7 @@ class App:
         call = Call(self, req, user, f"{req.origin}{api_prefix}")
         parts = [p for p in rest.split("/") if p]
         if not parts:
-            raise ApiError.wm(404, f"No endpoint {method} {path}")
+            raise WebMessageError.wm(404, f"No endpoint {method} {path}")
         head = parts[0]
         # content negotiation by suffix: /api/me.json
         if head.endswith(".json"):
@@ -114,4 +114,4 @@ class App:
             return system.route_directory(call, method, head, tail)
         if head == "configuration":
             return system.route_configuration(call, method, tail)
-        raise ApiError.wm(404, f"No endpoint {method} {path}")
+        raise WebMessageError.wm(404, f"No endpoint {method} {path}")

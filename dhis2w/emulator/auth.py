@@ -11,8 +11,8 @@ import binascii
 import re
 import threading
 
+from dhis2w.emulator.exchange import Request, Response, WebMessageError, web_message
 from dhis2w.emulator.store import DirUser, Store
-from dhis2w.emulator.wire import ApiError, Request, Response, web_message
 
 __all__ = ["Authenticator"]
 
@@ -57,8 +57,8 @@ class Authenticator:
                     self._cache[header] = user.uid
                 return user
         if req.headers.get("x-requested-with", "").lower() == "xmlhttprequest":
-            raise ApiError(web_message(401, "Unauthorized"))
-        raise ApiError(login_redirect(req))
+            raise WebMessageError(web_message(401, "Unauthorized"))
+        raise WebMessageError(login_redirect(req))
 
     def _verify(self, header: str) -> DirUser | None:
         scheme, _, rest = header.strip().partition(" ")
@@ -68,18 +68,18 @@ class Authenticator:
             try:
                 decoded = base64.b64decode(rest.strip(), validate=True).decode("utf-8")
             except (binascii.Error, UnicodeDecodeError):
-                raise ApiError(web_message(401, "Unauthorized")) from None
+                raise WebMessageError(web_message(401, "Unauthorized")) from None
             username, sep, password = decoded.partition(":")
             user = directory.check_password(username, password) if sep else None
             if user is None:
-                raise ApiError(web_message(401, "Unauthorized"))
+                raise WebMessageError(web_message(401, "Unauthorized"))
             return user
         if low == "apitoken":
             match = _API_TOKEN.match(header.strip())
             if match is None:
-                raise ApiError(web_message(401, "Invalid token"))
+                raise WebMessageError(web_message(401, "Invalid token"))
             user = directory.user_by_token(match.group("token"))
             if user is None:
-                raise ApiError(web_message(401, "The API token does not exists"))
+                raise WebMessageError(web_message(401, "The API token does not exists"))
             return user
         return None  # unknown scheme: treated as no credentials

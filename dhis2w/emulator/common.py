@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import msgspec
 
+from dhis2w.emulator.exchange import NO_CACHE, Request, Response, WebMessageError, json_response
 from dhis2w.emulator.fields import FieldNode, compile_plan, parse_fields, render
 from dhis2w.emulator.query import (
     Filter,
@@ -26,7 +27,6 @@ from dhis2w.emulator.query import (
 )
 from dhis2w.emulator.schema import SCHEMAS, Context
 from dhis2w.emulator.store import DirUser, Store
-from dhis2w.emulator.wire import NO_CACHE, ApiError, Request, Response, json_response
 
 if TYPE_CHECKING:
     from dhis2w.emulator.app import App
@@ -62,18 +62,18 @@ class Call:
         return ("Location", f"{self.api_base}{rel}")
 
 
-def bad_enum(param: str, value: str, choices: Sequence[str]) -> ApiError:
+def bad_enum(param: str, value: str, choices: Sequence[str]) -> WebMessageError:
     """Spring's MethodArgumentTypeMismatch message, as DHIS2's advice renders it."""
-    return ApiError.wm(
+    return WebMessageError.wm(
         400,
         f"Value '{value}' is not valid for parameter {param}. "
         f"Valid values are: [{', '.join(choices)}]",
     )
 
 
-def missing_param(param: str, java_type: str = "String") -> ApiError:
+def missing_param(param: str, java_type: str = "String") -> WebMessageError:
     """Spring's default text for a missing ``@RequestParam`` (body shape UNVERIFIED)."""
-    return ApiError.wm(
+    return WebMessageError.wm(
         400,
         f"Required request parameter '{param}' for method parameter type {java_type} "
         "is not present",
@@ -90,16 +90,16 @@ def read_json(call: Call, *, consumes: bool = False) -> Any:
     ctype = call.req.content_type
     if ctype and ctype != "application/json" and not ctype.endswith("+json"):
         raw = call.req.header("content-type") or ""
-        raise ApiError.wm(415, f"Content-Type '{raw}' is not supported")
+        raise WebMessageError.wm(415, f"Content-Type '{raw}' is not supported")
     body = call.req.body
     if not ctype and (consumes or body.strip()):
-        raise ApiError.wm(415, "Content-Type 'application/octet-stream' is not supported")
+        raise WebMessageError.wm(415, "Content-Type 'application/octet-stream' is not supported")
     if not body.strip():
-        raise ApiError.wm(400, "Required request body is missing")
+        raise WebMessageError.wm(400, "Required request body is missing")
     try:
         return msgspec.json.decode(body)
     except msgspec.DecodeError as exc:
-        raise ApiError.wm(400, f"JSON parse error: {exc}") from None
+        raise WebMessageError.wm(400, f"JSON parse error: {exc}") from None
 
 
 def _int_param(call: Call, name: str, default: int) -> int:
@@ -149,7 +149,7 @@ def list_objects(
     try:
         filters = parse_filters(SCHEMAS, type_name, req.param_all("filter"))
     except QueryError as exc:
-        raise ApiError.wm(400, exc.message, exc.error_code) from None
+        raise WebMessageError.wm(400, exc.message, exc.error_code) from None
     junction_or = (req.param("rootJunction") or "AND").upper() == "OR"
     order = req.param("order")
     plan = compile_plan(SCHEMAS, type_name, call.fields(ID_NAME))

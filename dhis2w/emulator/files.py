@@ -21,12 +21,12 @@ from dhis2w.emulator.common import (
     list_objects,
     read_json,
 )
+from dhis2w.emulator.exchange import Response, WebMessageError, json_response, web_message
 from dhis2w.emulator.fields import STAR, compile_plan, render
 from dhis2w.emulator.messaging import file_response, not_found_or_method
 from dhis2w.emulator.multipart import MultipartError, boundary_of, parse_multipart
 from dhis2w.emulator.schema import DOMAINS, SCHEMAS, storage_status
 from dhis2w.emulator.store import new_uid, now_iso
-from dhis2w.emulator.wire import ApiError, Response, json_response, web_message
 
 __all__ = ["route_documents", "route_file_resources"]
 
@@ -76,29 +76,29 @@ def _file_json(call: Call, file: dict[str, Any]) -> dict[str, Any]:
 def upload(call: Call) -> Response:
     req = call.req
     if req.content_type != "multipart/form-data":
-        raise ApiError.wm(500, "Current request is not a multipart request")
+        raise WebMessageError.wm(500, "Current request is not a multipart request")
     boundary = boundary_of(req.header("content-type") or "")
     if not boundary:
-        raise ApiError.wm(500, "Failed to parse multipart servlet request")
+        raise WebMessageError.wm(500, "Failed to parse multipart servlet request")
     store = call.store
     try:
         parsed = parse_multipart(req.stream, boundary, store.temp_upload_path)
     except MultipartError as exc:
-        raise ApiError.wm(500, f"Failed to parse multipart servlet request; {exc}") from None
+        raise WebMessageError.wm(500, f"Failed to parse multipart servlet request; {exc}") from None
     part = parsed.files.get("file")
     extra = [p.path for name, p in parsed.files.items() if name != "file"]
     try:
         if part is None:
-            raise ApiError.wm(400, "Required part 'file' is not present.")
+            raise WebMessageError.wm(400, "Required part 'file' is not present.")
         domain = req.param("domain") or parsed.fields.get("domain") or "DATA_VALUE"
         if domain not in DOMAINS:
             raise bad_enum("domain", domain, DOMAINS)
         uid = req.param("uid") or parsed.fields.get("uid") or None
         if part.size == 0:
-            raise ApiError.wm(409, "Could not read file or file is empty.")
+            raise WebMessageError.wm(409, "Could not read file or file is empty.")
         limit = call.app.max_upload_size
         if part.size > limit:
-            raise ApiError.wm(
+            raise WebMessageError.wm(
                 409, f"File size can't be bigger than {limit}, current file size {part.size}"
             )
         filename = part.filename or "untitled"
@@ -106,19 +106,21 @@ def upload(call: Call) -> Response:
         if not _MIME.match(ctype):
             ctype = "application/octet-stream"
         if _blocked(filename, ctype):
-            raise ApiError.wm(409, "File type not allowed", "E6101")
+            raise WebMessageError.wm(409, "File type not allowed", "E6101")
         if uid is not None:
             if not VALID_UID.match(uid):
-                raise ApiError.wm(409, f"Invalid UID `{uid}` for property `FileResource`", "E4014")
+                raise WebMessageError.wm(
+                    409, f"Invalid UID `{uid}` for property `FileResource`", "E4014"
+                )
             if store.get_file(uid) is not None:
-                raise ApiError.wm(409, f"FileResource already exists: `{uid}`", "E1119")
+                raise WebMessageError.wm(409, f"FileResource already exists: `{uid}`", "E1119")
         else:
             uid = new_uid()
         ts = now_iso()
         stored_at = time.time() + call.app.storage_delay
         with store.write() as conn:
             if conn.execute("SELECT 1 FROM file_resources WHERE uid = ?", (uid,)).fetchone():
-                raise ApiError.wm(409, f"FileResource already exists: `{uid}`", "E1119")
+                raise WebMessageError.wm(409, f"FileResource already exists: `{uid}`", "E1119")
             os.replace(part.path, store.file_path(uid))
             conn.execute(
                 "INSERT INTO file_resources VALUES (?,?,?,?,?,?,?,?,?,?,?)",
@@ -137,8 +139,8 @@ def upload(call: Call) -> Response:
                     os.remove(path)
 
 
-def _not_found(kind: str, uid: str) -> ApiError:
-    return ApiError.wm(404, f"{kind} with id {uid} could not be found.", "E1005")
+def _not_found(kind: str, uid: str) -> WebMessageError:
+    return WebMessageError.wm(404, f"{kind} with id {uid} could not be found.", "E1005")
 
 
 def get_file_resource(call: Call, uid: str) -> Response:
@@ -155,14 +157,14 @@ def file_data(call: Call, uid: str) -> Response:
     if file is None:
         raise _not_found("FileResource", uid)
     if file["domain"] in ("DATA_VALUE", "PUSH_ANALYSIS") or not _may_read_avatar(call, file):
-        raise ApiError.wm(
+        raise WebMessageError.wm(
             403,
             f"You don't have access to fileResource '{uid}' or this fileResource is not "
             "available from this endpoint",
             "E1006",
         )
     if storage_status(file) != "STORED":
-        raise ApiError.wm(
+        raise WebMessageError.wm(
             409, "The content is being processed and is not available yet. Try again later."
         )
     return file_response(call, file)
@@ -223,27 +225,27 @@ def _error_report(message: str, code: str, prop: str) -> Response:
 def create_document(call: Call) -> Response:
     body = read_json(call, consumes=True)
     if not isinstance(body, dict):
-        raise ApiError.wm(400, "JSON parse error: expected an object")
+        raise WebMessageError.wm(400, "JSON parse error: expected an object")
     name = body.get("name")
     url = body.get("url")
     external = bool(body.get("external", False))
     if not isinstance(name, str) or not name:
-        raise ApiError(_error_report("Missing required property `name`.", "E4000", "name"))
+        raise WebMessageError(_error_report("Missing required property `name`.", "E4000", "name"))
     if not isinstance(url, str) or not url:
-        raise ApiError(_error_report("Missing required property `url`.", "E4000", "url"))
+        raise WebMessageError(_error_report("Missing required property `url`.", "E4000", "url"))
     store = call.store
     content_type = body.get("contentType") if isinstance(body.get("contentType"), str) else None
     if not external:
         file = store.get_file(url)
         if file is None or file["domain"] != "DOCUMENT":
-            raise ApiError.wm(409, f"Document file resource does not exist: {url}")
+            raise WebMessageError.wm(409, f"Document file resource does not exist: {url}")
         content_type = file["content_type"]
     given = body.get("id")
     uid: str = given if isinstance(given, str) and VALID_UID.match(given) else new_uid()
     ts = now_iso()
     with store.write() as conn:
         if conn.execute("SELECT 1 FROM documents WHERE uid = ?", (uid,)).fetchone():
-            raise ApiError.wm(409, f"Document already exists: `{uid}`", "E5003")
+            raise WebMessageError.wm(409, f"Document already exists: `{uid}`", "E5003")
         conn.execute(
             "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?)",
             (uid, name, url, int(external), content_type, int(bool(body.get("attachment"))),
@@ -262,7 +264,7 @@ def document_data(call: Call, uid: str) -> Response:
         return Response(302, [("Location", doc["url"]), ("Content-Length", "0")])
     file = call.store.get_file(doc["url"])
     if file is None:
-        raise ApiError.wm(409, f"Document file resource does not exist: {doc['url']}")
+        raise WebMessageError.wm(409, f"Document file resource does not exist: {doc['url']}")
     disposition = "attachment" if doc["attachment"] else "inline"
     return file_response(call, file, disposition=f'{disposition}; filename="{file["name"]}"')
 

@@ -24,11 +24,11 @@ from dhis2w.emulator.common import (
     missing_param,
     read_json,
 )
+from dhis2w.emulator.exchange import Response, WebMessageError, json_response, web_message
 from dhis2w.emulator.query import Filter
 from dhis2w.emulator.schema import PRIORITIES, STATUSES, Context
 from dhis2w.emulator.sqllist import conversation_rows
 from dhis2w.emulator.store import DirUser, new_uid, now_iso
-from dhis2w.emulator.wire import ApiError, Response, json_response, web_message
 
 __all__ = ["route"]
 
@@ -80,11 +80,11 @@ def _ids(body: dict[str, Any], key: str) -> list[str]:
     if raw is None:
         return []
     if not isinstance(raw, list):
-        raise ApiError.wm(400, f"JSON parse error: `{key}` must be an array")
+        raise WebMessageError.wm(400, f"JSON parse error: `{key}` must be an array")
     out: list[str] = []
     for item in raw:
         if isinstance(item, str):
-            raise ApiError.wm(
+            raise WebMessageError.wm(
                 500,
                 f"Cannot construct instance of `{JAVA[key]}` (although at least one Creator "
                 "exists): no String-argument constructor/factory method to deserialize "
@@ -104,15 +104,15 @@ def _resolve_recipients(call: Call, body: dict[str, Any]) -> list[str]:
     out: dict[str, None] = {}
     for ou in org_units:
         if ou not in d.org_units:
-            raise ApiError.wm(409, f"Organisation Unit does not exist: {ou}", "E1004")
+            raise WebMessageError.wm(409, f"Organisation Unit does not exist: {ou}", "E1004")
         out.update(dict.fromkeys(d.org_units[ou].users))
     for u in users:
         if u not in d.users:
-            raise ApiError.wm(409, f"User does not exist: {u}", "E1004")
+            raise WebMessageError.wm(409, f"User does not exist: {u}", "E1004")
         out[u] = None
     for g in groups:
         if g not in d.groups:
-            raise ApiError.wm(404, f"UserGroup with id {g} could not be found.", "E1005")
+            raise WebMessageError.wm(404, f"UserGroup with id {g} could not be found.", "E1005")
         out.update(dict.fromkeys(d.groups[g].members))
     return list(out)
 
@@ -129,9 +129,9 @@ def _claim_attachments(call: Call, uids: list[str], error_code: str | None = "E1
                 "SELECT domain, assigned FROM file_resources WHERE uid = ?", (uid,)
             ).fetchone()
             if row is None:
-                raise ApiError.wm(409, f"Attachment '{uid}' not found.", error_code)
+                raise WebMessageError.wm(409, f"Attachment '{uid}' not found.", error_code)
             if row[0] != ATTACHMENT_DOMAIN or row[1]:
-                raise ApiError.wm(
+                raise WebMessageError.wm(
                     409,
                     f"Attachment '{uid}' is already used or not a valid attachment.",
                     error_code,
@@ -155,7 +155,9 @@ def _check_subject(subject: str) -> None:
     PersistenceException / DataIntegrityViolationException with 409 and the root cause's
     message (BUGS.md E10)."""
     if len(subject) > SUBJECT_MAX:
-        raise ApiError.wm(409, f"ERROR: value too long for type character varying({SUBJECT_MAX})")
+        raise WebMessageError.wm(
+            409, f"ERROR: value too long for type character varying({SUBJECT_MAX})"
+        )
 
 
 def _meta_data(call: Call) -> str:
@@ -280,12 +282,12 @@ def _query_string_filter(query: str, operator: str) -> Any:
 
 def get_conversation(call: Call, uid: str) -> Response:
     if not UID_IN_PATH.match(uid):
-        raise ApiError.wm(404, f"No endpoint GET {call.req.path}")
+        raise WebMessageError.wm(404, f"No endpoint GET {call.req.path}")
     conv = call.store.get_conversation(uid)
     if conv is None:
         return json_response(200, {"message": f"No MessageConversation found with UID: {uid}"})
     if not _can_read(call, call.user, uid):
-        raise ApiError.wm(403, "Not authorized to access this conversation.", "E1006")
+        raise WebMessageError.wm(403, "Not authorized to access this conversation.", "E1006")
     mine = _participants(call, uid).get(call.user.uid)
     conv["read"] = bool(mine and mine["read"])
     conv["follow_up"] = bool(mine and mine["follow_up"])
@@ -302,10 +304,10 @@ def get_conversation(call: Call, uid: str) -> Response:
 def create_conversation(call: Call) -> Response:
     body = read_json(call, consumes=True)
     if not isinstance(body, dict):
-        raise ApiError.wm(400, "JSON parse error: expected an object")
+        raise WebMessageError.wm(400, "JSON parse error: expected an object")
     recipients = _resolve_recipients(call, body)
     if not recipients:
-        raise ApiError.wm(409, "No recipients selected.", "E1004")
+        raise WebMessageError.wm(409, "No recipients selected.", "E1004")
     attachments = _claim_attachments(call, _ids(body, "attachments"))
     subject = body.get("subject")
     text = body.get("text")
@@ -340,7 +342,7 @@ def _bool_param(call: Call, name: str) -> bool:
         return True
     if raw.lower() in _SPRING_FALSE:
         return False
-    raise ApiError.wm(
+    raise WebMessageError.wm(
         400, f"Value '{raw}' is not valid for parameter {name}. It should be of type boolean"
     )
 
@@ -350,16 +352,18 @@ def reply(call: Call, uid: str) -> Response:
     # empty body or a bad ``internal`` is a 400 even for an unknown conversation.
     raw = call.req.body
     if not raw:
-        raise ApiError.wm(400, "Required request body is missing")
+        raise WebMessageError.wm(400, "Required request body is missing")
     internal = _bool_param(call, "internal")
     conv = call.store.get_conversation(uid)
     if conv is None:
-        raise ApiError.wm(404, f"Message conversation does not exist: {uid}")
+        raise WebMessageError.wm(404, f"Message conversation does not exist: {uid}")
     d = call.store.directory
     if internal and not d.is_feedback_manager(call.user):
-        raise ApiError.wm(403, "Not authorized to send internal messages", "E1006")
+        raise WebMessageError.wm(403, "Not authorized to send internal messages", "E1006")
     if not _can_modify(call, call.user, conv):
-        raise ApiError.wm(403, "Not authorized to send messages to this conversation.", "E1006")
+        raise WebMessageError.wm(
+            403, "Not authorized to send messages to this conversation.", "E1006"
+        )
     text = raw.decode("utf-8", "replace")
     attachments = _claim_attachments(call, call.req.param_list("attachments"), None)
     ts = now_iso()
@@ -408,7 +412,7 @@ def feedback(call: Call) -> Response:
         raise missing_param("subject")
     text = call.req.body.decode("utf-8", "replace")
     if not text:
-        raise ApiError.wm(400, "Required request body is missing")
+        raise WebMessageError.wm(400, "Required request body is missing")
     recipients = call.store.directory.feedback_members()
     uid = _create_conversation(
         call,
@@ -429,11 +433,13 @@ def add_recipients(call: Call, uid: str) -> Response:
     body = read_json(call)  # @RequestBody is read before the handler runs
     conv = call.store.get_conversation(uid)
     if conv is None:
-        raise ApiError.wm(404, f"Message conversation does not exist: {uid}")
+        raise WebMessageError.wm(404, f"Message conversation does not exist: {uid}")
     if not _can_modify(call, call.user, conv):
-        raise ApiError.wm(403, "Not authorized to change recipients in this conversation.", "E1006")
+        raise WebMessageError.wm(
+            403, "Not authorized to change recipients in this conversation.", "E1006"
+        )
     if not isinstance(body, dict):
-        raise ApiError.wm(400, "JSON parse error: expected an object")
+        raise WebMessageError.wm(400, "JSON parse error: expected an object")
     recipients = _resolve_recipients(call, body)
     with call.store.write() as conn:
         conn.executemany(
@@ -447,7 +453,7 @@ def add_recipients(call: Call, uid: str) -> Response:
 def _uid_array(call: Call) -> list[str]:
     body = read_json(call)
     if not isinstance(body, list) or not all(isinstance(x, str) for x in body):
-        raise ApiError.wm(400, "JSON parse error: expected an array of UIDs")
+        raise WebMessageError.wm(400, "JSON parse error: expected an array of UIDs")
     return list(dict.fromkeys(body))
 
 
@@ -456,7 +462,7 @@ def _target_user(call: Call, uid: str | None, missing: str) -> DirUser:
         return call.user
     user = call.store.directory.users.get(uid)
     if user is None:
-        raise ApiError.root(404, {"message": missing.format(uid)})
+        raise WebMessageError.root(404, {"message": missing.format(uid)})
     return user
 
 
@@ -465,10 +471,12 @@ def _mark_read(call: Call, uids: list[str], user_param: str, read: bool) -> Resp
     user = _target_user(call, call.req.param(user_param), "No user with uid: {}")
     convs = call.store.get_conversations(uids)
     if not convs:
-        raise ApiError.root(404, {"message": "No MessageConversations found for the given IDs."})
+        raise WebMessageError.root(
+            404, {"message": "No MessageConversations found for the given IDs."}
+        )
     for conv in convs:
         if not _can_modify(call, call.user, conv):
-            raise ApiError.wm(
+            raise WebMessageError.wm(
                 403, "Not authorized to change read property of this conversation.", "E1006"
             )
     changed: list[str] = []
@@ -490,11 +498,13 @@ def _follow(call: Call, follow: bool) -> Response:
     user = _target_user(call, call.req.param("user"), "No user with uid: {}")
     convs = call.store.get_conversations(uids)
     if not convs:
-        raise ApiError.root(404, {"message": "No MessageConversations found for the given UIDs"})
+        raise WebMessageError.root(
+            404, {"message": "No MessageConversations found for the given UIDs"}
+        )
     word = "followups" if follow else "unfollowups"
     for conv in convs:
         if not _can_modify(call, call.user, conv):
-            raise ApiError.wm(
+            raise WebMessageError.wm(
                 403, f"Not authorized to change {word} in this conversation.", "E1006"
             )
     with call.store.write() as conn:
@@ -517,9 +527,13 @@ def _ticket_field(
         raise bad_enum(param, value, choices)
     conv = call.store.get_conversation(uid)
     if conv is None:
-        raise ApiError.root(404, {"message": "No MessageConversation found for the given ID."})
+        raise WebMessageError.root(
+            404, {"message": "No MessageConversation found for the given ID."}
+        )
     if not _can_modify(call, call.user, conv):
-        raise ApiError.wm(403, f"Not authorized to change {column} in this conversation.", "E1006")
+        raise WebMessageError.wm(
+            403, f"Not authorized to change {column} in this conversation.", "E1006"
+        )
     with call.store.write() as conn:
         conn.execute(
             f"UPDATE conversations SET {column} = ?, last_updated = ? WHERE uid = ?",
@@ -531,15 +545,19 @@ def _ticket_field(
 def assign(call: Call, uid: str) -> Response:
     conv = call.store.get_conversation(uid)
     if conv is None:
-        raise ApiError.root(404, {"message": "No MessageConversation found for the given ID."})
+        raise WebMessageError.root(
+            404, {"message": "No MessageConversation found for the given ID."}
+        )
     if not _can_modify(call, call.user, conv):
-        raise ApiError.wm(403, "Not authorized to assign a user to this conversation.", "E1006")
+        raise WebMessageError.wm(
+            403, "Not authorized to assign a user to this conversation.", "E1006"
+        )
     d = call.store.directory
     assignee = d.users.get(call.req.param("userId") or "")
     if assignee is None:
-        raise ApiError.root(404, {"message": "Could not find user to assign"})
+        raise WebMessageError.root(404, {"message": "Could not find user to assign"})
     if conv["message_type"] == "TICKET" and not d.in_feedback_group(assignee):
-        raise ApiError.root(
+        raise WebMessageError.root(
             409,
             {"message": "User provided is not a member of the system's feedback recipient group"},
         )
@@ -556,9 +574,11 @@ def assign(call: Call, uid: str) -> Response:
 def unassign(call: Call, uid: str) -> Response:
     conv = call.store.get_conversation(uid)
     if conv is None:
-        raise ApiError.root(404, {"message": "No MessageConversation found for the given ID."})
+        raise WebMessageError.root(
+            404, {"message": "No MessageConversation found for the given ID."}
+        )
     if not _can_modify(call, call.user, conv):
-        raise ApiError.wm(
+        raise WebMessageError.wm(
             403, "Not authorized to remove the assigned user to this conversation.", "E1006"
         )
     with call.store.write() as conn:
@@ -572,12 +592,14 @@ def unassign(call: Call, uid: str) -> Response:
 def hard_delete(call: Call, uid: str) -> Response:
     auths = set(call.user.authorities)
     if not auths & {"ALL", "F_METADATA_IMPORT"}:
-        raise ApiError.wm(403, "Access is denied, requires one Authority from [F_METADATA_IMPORT]")
+        raise WebMessageError.wm(
+            403, "Access is denied, requires one Authority from [F_METADATA_IMPORT]"
+        )
     conv = call.store.get_conversation(uid)
     if conv is None:
-        raise ApiError.wm(404, f"Message conversation does not exist: {uid}")
+        raise WebMessageError.wm(404, f"Message conversation does not exist: {uid}")
     if not _can_modify(call, call.user, conv):
-        raise ApiError.wm(403, "Not authorized to delete this conversation.", "E1006")
+        raise WebMessageError.wm(403, "Not authorized to delete this conversation.", "E1006")
     with call.store.write() as conn:
         conn.execute(
             "DELETE FROM message_attachments WHERE message IN "
@@ -597,13 +619,13 @@ def remove_for_user(call: Call, mc_uid: str, user_uid: str) -> Response:
     d = call.store.directory
     user = d.users.get(user_uid)
     if user is None:
-        raise ApiError.root(404, {"message": f"No user with uid: {user_uid}"})
+        raise WebMessageError.root(404, {"message": f"No user with uid: {user_uid}"})
     conv = call.store.get_conversation(mc_uid)
     if conv is None:
-        raise ApiError.root(404, {"message": f"No messageConversation with uid: {mc_uid}"})
+        raise WebMessageError.root(404, {"message": f"No messageConversation with uid: {mc_uid}"})
     # the caller needs access to the conversation; ``user`` may be anyone (2.42, E12)
     if not _can_modify(call, call.user, conv):
-        raise ApiError.wm(
+        raise WebMessageError.wm(
             403, "Not authorized to remove assigned users to this conversation.", "E1006"
         )
     with call.store.write() as conn:
@@ -621,10 +643,12 @@ def bulk_remove(call: Call) -> Response:
     uids = list(dict.fromkeys(call.req.param_list("mc")))
     convs = call.store.get_conversations(uids)
     if not convs:
-        raise ApiError.root(404, {"message": "No MessageConversations found for the given UIDs."})
+        raise WebMessageError.root(
+            404, {"message": "No MessageConversations found for the given UIDs."}
+        )
     for conv in convs:  # every one is checked before any is changed (2.42, E12)
         if not _can_modify(call, call.user, conv):
-            raise ApiError.wm(
+            raise WebMessageError.wm(
                 403, "Not authorized to remove assigned users to this conversation.", "E1006"
             )
     removed: list[str] = []
@@ -642,24 +666,26 @@ def bulk_remove(call: Call) -> Response:
 def download_attachment(call: Call, mc_uid: str, msg_uid: str, file_uid: str) -> Response:
     conv = call.store.get_conversation(mc_uid)
     if conv is None:
-        raise ApiError.wm(404, f"No message conversation with uid '{mc_uid}'")
+        raise WebMessageError.wm(404, f"No message conversation with uid '{mc_uid}'")
     if not _can_read(call, call.user, mc_uid):
-        raise ApiError.wm(403, "Not authorized to access this conversation.", "E1006")
+        raise WebMessageError.wm(403, "Not authorized to access this conversation.", "E1006")
     rows = call.store.query(
         "SELECT internal FROM messages WHERE uid = ? AND conversation = ?", (msg_uid, mc_uid)
     )
     if not rows:
-        raise ApiError.wm(404, f"No message with uid '{msg_uid}' in messageConversation '{mc_uid}")
+        raise WebMessageError.wm(
+            404, f"No message with uid '{msg_uid}' in messageConversation '{mc_uid}"
+        )
     if rows[0][0] and not call.store.directory.in_feedback_group(call.user):
-        raise ApiError.wm(409, "Not authorized to access this message")
+        raise WebMessageError.wm(409, "Not authorized to access this message")
     attached = call.store.query(
         "SELECT 1 FROM message_attachments WHERE message = ? AND file = ?", (msg_uid, file_uid)
     )
     file = call.store.get_file(file_uid) if attached else None
     if file is None:
-        raise ApiError.wm(404, f"No messageattachment found with id '{file_uid}'")
+        raise WebMessageError.wm(404, f"No messageattachment found with id '{file_uid}'")
     if file["domain"] != ATTACHMENT_DOMAIN:
-        raise ApiError.wm(409, "Invalid messageattachment.")
+        raise WebMessageError.wm(409, "Invalid messageattachment.")
     return file_response(call, file)
 
 
@@ -669,7 +695,7 @@ def file_response(call: Call, file: dict[str, Any], *, disposition: str | None =
     try:
         size = os.path.getsize(path)
     except OSError:
-        raise ApiError.wm(
+        raise WebMessageError.wm(
             409,
             "The content is being processed and is not available yet. Try again later.",
         ) from None
@@ -746,5 +772,5 @@ def route(call: Call, method: str, parts: list[str]) -> Response:
     raise not_found_or_method(call, method)
 
 
-def not_found_or_method(call: Call, method: str) -> ApiError:
-    return ApiError.wm(404, f"No endpoint {method} {call.req.path}")
+def not_found_or_method(call: Call, method: str) -> WebMessageError:
+    return WebMessageError.wm(404, f"No endpoint {method} {call.req.path}")

@@ -6,13 +6,14 @@ chunk while their size and MD5 are computed; only small form fields are kept in 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from dhis2w.emulator.wire import BodyReader
+from dhis2w.emulator.exchange import BodyReader
 
 __all__ = ["FilePart", "MultipartError", "boundary_of", "parse_multipart"]
 
@@ -89,18 +90,10 @@ def parse_multipart(reader: BodyReader, boundary: bytes, new_path: Callable[[], 
         _parse(reader, boundary, new_path, result)
     except BaseException:
         for part in result.files.values():
-            with _suppress():
+            with contextlib.suppress(OSError):
                 os.remove(part.path)
         raise
     return result
-
-
-class _suppress:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> bool:
-        return True
 
 
 def _parse(

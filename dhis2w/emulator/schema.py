@@ -128,10 +128,6 @@ def _conv_follow(ctx: Context, c: dict[str, Any]) -> bool:
     return bool(c.get("follow_up", False))
 
 
-def _list_only(ctx: Context, value: Any) -> Any:
-    return value if ctx.list_path else None
-
-
 def _user_attr(uid_key: str, attr: str) -> Any:
     def get(ctx: Context, o: dict[str, Any]) -> Any:
         if not ctx.list_path:

@@ -27,10 +27,10 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from dhis2w.emulator.app import App
+from dhis2w.emulator.exchange import Request, Response, encode, envelope, phrase, web_message
 from dhis2w.emulator.faults import FailSpec, Faults
 from dhis2w.emulator.logsafe import redact, request_secrets, safe_target
 from dhis2w.emulator.store import Store
-from dhis2w.emulator.wire import Request, Response, encode, envelope, web_message
 
 if TYPE_CHECKING:  # imported when workers > 1 (``python -m`` runs that module as __main__)
     from dhis2w.emulator.workers import WorkerPool
@@ -231,7 +231,7 @@ class _Handler(socketserver.BaseRequestHandler):
         self, sock: socket.socket, method: str, resp: Response, keep_alive: bool, *, truncate: bool
     ) -> None:
         length = resp.length if resp.stream is not None else len(resp.body)
-        lines = [f"HTTP/1.1 {resp.status} {resp.reason}", f"Date: {_http_date()}"]
+        lines = [f"HTTP/1.1 {resp.status} {phrase(resp.status)}", f"Date: {_http_date()}"]
         has_length = False
         for k, v in resp.headers:
             if k.lower() == "content-length":

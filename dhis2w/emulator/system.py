@@ -13,11 +13,11 @@ from collections.abc import Callable
 from typing import Any
 
 from dhis2w.emulator.common import Call, get_object, list_objects
+from dhis2w.emulator.exchange import Response, WebMessageError, json_response
 from dhis2w.emulator.fields import FieldNode, compile_plan, render
 from dhis2w.emulator.messaging import not_found_or_method
 from dhis2w.emulator.schema import SCHEMAS, Context
 from dhis2w.emulator.store import Directory, DirUser, now_iso
-from dhis2w.emulator.wire import ApiError, Response, json_response
 
 __all__ = ["VERSION", "route_configuration", "route_directory", "route_me", "route_system"]
 
@@ -232,7 +232,9 @@ def route_directory(call: Call, method: str, resource: str, parts: list[str]) ->
     if len(parts) == 1:
         found = next((o for o in items if o.uid == parts[0]), None)
         if found is None:
-            raise ApiError.wm(404, f"{type_name} with id {parts[0]} could not be found.", "E1005")
+            raise WebMessageError.wm(
+                404, f"{type_name} with id {parts[0]} could not be found.", "E1005"
+            )
         return get_object(call, type_name, found)
     raise not_found_or_method(call, method)
 

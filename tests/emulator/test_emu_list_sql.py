@@ -20,8 +20,8 @@ from urllib.parse import urlencode
 import pytest
 
 from dhis2w.emulator.app import App
+from dhis2w.emulator.exchange import Request
 from dhis2w.emulator.store import Store
-from dhis2w.emulator.wire import Request
 
 ADMIN = "M5zQapPyTZI"
 FATMATA = "FaKam4Bo001"

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from dhis2w.emulator import seed
 from dhis2w.emulator.app import App
+from dhis2w.emulator.exchange import Request
 from dhis2w.emulator.fields import parse_fields
 from dhis2w.emulator.multipart import parse_multipart
 from dhis2w.emulator.store import Store
-from dhis2w.emulator.wire import Request
 
 UID = re.compile(r"^[a-zA-Z][a-zA-Z0-9]{10}$")
 

@@ -1,7 +1,7 @@
 """Run many calls at once: the hand-written twin pair the generated reliability tests use.
 
 ``build_sync.py`` maps ``gather_async`` to ``gather_threads``, the same way the library's
-``_backend`` pairs are mapped: the async tests are the source, and their sync twins run the
+``_synchronization`` pairs are mapped: the async tests are the source, and their sync twins run the
 same calls from a thread pool sharing one ``Client`` (which is thread-safe).
 """
 

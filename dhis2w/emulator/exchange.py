@@ -17,10 +17,10 @@ from urllib.parse import parse_qsl
 import msgspec
 
 __all__ = [
-    "ApiError",
     "BodyReader",
     "Request",
     "Response",
+    "WebMessageError",
     "json_response",
     "web_message",
 ]
@@ -157,13 +157,6 @@ class Response:
                 return v
         return None
 
-    @property
-    def reason(self) -> str:
-        try:
-            return HTTPStatus(self.status).phrase
-        except ValueError:
-            return "Unknown"
-
 
 def encode(value: Any) -> bytes:
     return _encoder.encode(value)
@@ -225,18 +218,22 @@ def web_message(
     )
 
 
-class ApiError(Exception):
-    """Raised inside handlers to answer with a prepared response (usually a WebMessage)."""
+class WebMessageError(Exception):
+    """Raised inside handlers to answer with a prepared response (usually a WebMessage).
+
+    Named apart from the client's :class:`dhis2w.errors.ApiError`: this one is the server side,
+    an answer the emulator sends, not an error a client receives.
+    """
 
     def __init__(self, response: Response) -> None:
         super().__init__(response.status)
         self.response = response
 
     @classmethod
-    def wm(cls, status: int, message: str, error_code: str | None = None) -> ApiError:
+    def wm(cls, status: int, message: str, error_code: str | None = None) -> WebMessageError:
         return cls(web_message(status, message, error_code=error_code))
 
     @classmethod
-    def root(cls, status: int, value: dict[str, Any]) -> ApiError:
+    def root(cls, status: int, value: dict[str, Any]) -> WebMessageError:
         """A RootNode body (``{"message": ...}``), not a WebMessage."""
         return cls(json_response(status, value))
