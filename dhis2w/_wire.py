@@ -15,6 +15,7 @@ import ssl
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
@@ -31,6 +32,7 @@ from .enums import FileResourceDomain, MessageType, Priority, Status
 from .errors import (
     ApiError,
     AuthenticationError,
+    Dhis2Error,
     InsecureTransportWarning,
     InvalidInputError,
     InvalidUidError,
@@ -606,6 +608,107 @@ def retry_delay(attempt: int, *, retry_after: str | None, base: float, cap: floa
             return None
         delay = max(delay, hinted)
     return delay
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How hard one client tries: its retry budget, backoff curve and the profile's timeout."""
+
+    max_retries: int
+    backoff_base: float
+    backoff_cap: float
+    timeout: float
+
+
+@dataclass(frozen=True, slots=True)
+class Retry:
+    """Ask again after ``delay`` seconds."""
+
+    delay: float
+
+
+def next_step(
+    *,
+    method: str,
+    path: str,
+    host: str,
+    attempt: int,
+    policy: RetryPolicy,
+    status: int | None = None,
+    retry_after: str | None = None,
+    error: BaseException | None = None,
+    answered: bool = False,
+    outcome_unknown_on_loss: bool = False,
+) -> Retry | Dhis2Error | None:
+    """What the request loop does after one attempt: retry, raise, or take the answer.
+
+    Give either the ``status`` (and ``Retry-After``) of an answer, or the transport ``error``
+    of a failed attempt, with ``answered`` set when the status line had already arrived (the
+    body was cut off). Returns :class:`Retry`, the error to raise, or ``None`` when the answer
+    stands (a 2xx to use, or another status whose WebMessage ``raise_for_response`` turns
+    into an error).
+
+    The rules, each for a reason:
+
+    - Only a GET is ever asked twice once it may have reached the server: any other method
+      might have been applied, and a second copy of a message cannot be taken back.
+    - A failure to connect (or to get a pool slot) means nothing was sent, so any method is
+      retried, unless the TLS certificate failed, which asking again will not fix.
+    - A timeout is never retried: the server is slow or stuck, and asking again multiplies the
+      wait. For a write whose outcome matters it is :class:`SendOutcomeUnknownError`.
+    - 429, 500 and 502-504 answers to a GET are retried with capped backoff, honouring
+      ``Retry-After``; a server asking for longer than the cap gets its error raised at once.
+    """
+    import httpx
+
+    idempotent = method == "GET"
+    budget_left = attempt < policy.max_retries
+
+    def backoff(hint: str | None) -> Retry | None:
+        delay = retry_delay(
+            attempt, retry_after=hint, base=policy.backoff_base, cap=policy.backoff_cap
+        )
+        return None if delay is None else Retry(delay)
+
+    if error is None:
+        if idempotent and budget_left and status in RETRY_STATUSES:
+            return backoff(retry_after)
+        return None
+    # Failures before the request reached the server: safe to retry for any method.
+    not_sent = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+    if not answered and isinstance(error, not_sent):
+        bad_certificate = certificate_failure(error)
+        if bad_certificate is not None:
+            return certificate_error(method, path, host, bad_certificate)
+        retry = backoff(None) if budget_left else None
+        if retry is not None:
+            return retry
+        return TransportError(
+            f"{method} {path} failed: could not connect to {host} "
+            f"({connect_failure(error, policy.timeout)})"
+        )
+    if isinstance(error, httpx.TimeoutException):
+        return timeout_error(
+            method, path, timeout=policy.timeout, outcome_unknown=outcome_unknown_on_loss
+        )
+    if idempotent and budget_left:
+        retry = backoff(None)
+        if retry is not None:
+            return retry
+    kind = type(error).__name__
+    if outcome_unknown_on_loss:
+        if answered:
+            return SendOutcomeUnknownError(
+                f"{method} {path}: the answer was cut off ({kind}); the request may have been "
+                "applied"
+            )
+        return SendOutcomeUnknownError(
+            f"{method} {path}: the connection failed after the request was sent ({kind}); it "
+            "may or may not have been applied — check before sending again"
+        )
+    if answered:
+        return TransportError(f"{method} {path} failed reading the answer: {kind}")
+    return TransportError(f"{method} {path} failed: {kind}: {error}")
 
 
 # --- files -------------------------------------------------------------------------------------

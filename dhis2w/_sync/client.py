@@ -22,7 +22,6 @@ import msgspec
 
 from .. import _wire, models
 from .._synchronization import BackgroundRunner, sleep, slots
-from ..errors import SendOutcomeUnknownError, TransportError
 from ..profile import Profile
 from .directory import Directory
 from .files import Files
@@ -35,10 +34,6 @@ logger = logging.getLogger("dhis2w")
 
 Params = Mapping[str, Any] | _wire.QueryParams | None
 T = TypeVar("T")
-
-
-#: Failures that happen before the request reached the server: safe to retry for any method.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 class Client:
@@ -194,11 +189,11 @@ class Client:
         stream: bool,
         outcome_unknown_on_loss: bool,
     ) -> httpx.Response:
+        """The retry loop: each attempt's outcome goes to ``_wire.next_step`` to decide."""
         http = self._client()
         extra: dict[str, str] = dict(headers or {})
         if content_type is not None:
             extra["Content-Type"] = content_type
-        idempotent = method == "GET"
         attempt = 0
         while True:
             request = http.build_request(
@@ -206,111 +201,78 @@ class Client:
             )
             target = _wire.loggable_url(request.url)
             started = time.perf_counter()
+            response: httpx.Response | None = None
             try:
                 response = http.send(request, stream=True)
-            except _NOT_SENT as exc:
-                self._log(method, target, None, started, exc)
-                bad_certificate = _wire.certificate_failure(exc)
-                if bad_certificate is not None:
-                    raise _wire.certificate_error(
-                        method, request.url.path, request.url.host, bad_certificate
-                    ) from None
-                if attempt < self.max_retries and self._backoff(attempt, None):
-                    attempt += 1
-                    continue
-                raise TransportError(
-                    f"{method} {request.url.path} failed: could not connect to "
-                    f"{request.url.host} ({_wire.connect_failure(exc, self.profile.timeout)})"
-                ) from None
-            except httpx.TimeoutException as exc:
-                # No answer within the timeout: the server is slow or stuck, and asking again
-                # would only multiply the wait (and, for a write, risk a second copy).
-                self._log(method, target, None, started, exc)
-                raise self._timeout_error(
-                    method, request.url.path, outcome_unknown_on_loss
-                ) from None
-            except httpx.TransportError as exc:
-                self._log(method, target, None, started, exc)
-                if idempotent and attempt < self.max_retries and self._backoff(attempt, None):
-                    attempt += 1
-                    continue
-                if outcome_unknown_on_loss:
-                    raise SendOutcomeUnknownError(
-                        f"{method} {request.url.path}: the connection failed after the request "
-                        f"was sent ({type(exc).__name__}); it may or may not have been applied "
-                        "— check before sending again"
-                    ) from None
-                raise TransportError(
-                    f"{method} {request.url.path} failed: {type(exc).__name__}: {exc}"
-                ) from None
-            self._log(method, target, response.status_code, started, None)
-            if (
-                idempotent
-                and response.status_code in _wire.RETRY_STATUSES
-                and attempt < self.max_retries
-            ):
-                delay = self._retry_delay(attempt, response.headers.get("retry-after"))
-                if delay is not None:
-                    response.close()
-                    sleep(delay)
-                    attempt += 1
-                    continue
-            if not (200 <= response.status_code < 300):
-                try:
-                    body = response.read()
-                finally:
-                    response.close()
-                _wire.raise_for_response(
-                    method=method,
-                    path=request.url.path,
-                    status_code=response.status_code,
-                    content_type=response.headers.get("content-type", ""),
-                    location=response.headers.get("location"),
-                    body=body,
+                self._log(method, target, response.status_code, started, None)
+                step = self._next_step(
+                    request,
+                    attempt,
+                    status=response.status_code,
+                    retry_after=response.headers.get("retry-after"),
                 )
+                if step is None:
+                    return self._take_answer(request, response, stream=stream)
+            except httpx.TransportError as exc:
+                status = None if response is None else response.status_code
+                self._log(method, target, status, started, exc)
+                step = self._next_step(
+                    request,
+                    attempt,
+                    error=exc,
+                    answered=response is not None,
+                    outcome_unknown_on_loss=outcome_unknown_on_loss,
+                )
+            if response is not None:
+                response.close()
+            if isinstance(step, _wire.Retry):
+                sleep(step.delay)
+                attempt += 1
+                continue
+            assert step is not None  # a failed attempt is always decided: retry or raise
+            raise step from None
+
+    def _next_step(
+        self, request: httpx.Request, attempt: int, **outcome: Any
+    ) -> _wire.Retry | Exception | None:
+        return _wire.next_step(
+            method=request.method,
+            path=request.url.path,
+            host=request.url.host,
+            attempt=attempt,
+            policy=_wire.RetryPolicy(  # read per call: the settings are public attributes
+                max_retries=self.max_retries,
+                backoff_base=self.backoff_base,
+                backoff_cap=self.backoff_cap,
+                timeout=self.profile.timeout,
+            ),
+            **outcome,
+        )
+
+    def _take_answer(
+        self, request: httpx.Request, response: httpx.Response, *, stream: bool
+    ) -> httpx.Response:
+        """A 2xx is returned (read unless streamed); any other status raises its error."""
+        if 200 <= response.status_code < 300:
             if not stream:
                 try:
                     response.read()
-                except httpx.TimeoutException as exc:
-                    self._log(method, target, response.status_code, started, exc)
-                    raise self._timeout_error(
-                        method, request.url.path, outcome_unknown_on_loss
-                    ) from None
-                except httpx.TransportError as exc:
-                    self._log(method, target, response.status_code, started, exc)
-                    if idempotent and attempt < self.max_retries and self._backoff(attempt, None):
-                        attempt += 1
-                        continue
-                    if outcome_unknown_on_loss:
-                        raise SendOutcomeUnknownError(
-                            f"{method} {request.url.path}: the answer was cut off "
-                            f"({type(exc).__name__}); the request may have been applied"
-                        ) from None
-                    raise TransportError(
-                        f"{method} {request.url.path} failed reading the answer: "
-                        f"{type(exc).__name__}"
-                    ) from None
                 finally:
                     response.close()
             return response
-
-    def _timeout_error(self, method: str, path: str, outcome_unknown: bool) -> TransportError:
-        return _wire.timeout_error(
-            method, path, timeout=self.profile.timeout, outcome_unknown=outcome_unknown
+        try:
+            body = response.read()
+        finally:
+            response.close()
+        _wire.raise_for_response(
+            method=request.method,
+            path=request.url.path,
+            status_code=response.status_code,
+            content_type=response.headers.get("content-type", ""),
+            location=response.headers.get("location"),
+            body=body,
         )
-
-    def _retry_delay(self, attempt: int, retry_after: str | None) -> float | None:
-        return _wire.retry_delay(
-            attempt, retry_after=retry_after, base=self.backoff_base, cap=self.backoff_cap
-        )
-
-    def _backoff(self, attempt: int, retry_after: str | None) -> bool:
-        """Wait before another attempt; ``False`` when the server's wait is too long."""
-        delay = self._retry_delay(attempt, retry_after)
-        if delay is None:
-            return False
-        sleep(delay)
-        return True
+        raise AssertionError("raise_for_response returns only for 2xx")  # pragma: no cover
 
     def _log(
         self,
