@@ -1,4 +1,4 @@
-"""The public names design.md promises, and what importing them costs."""
+"""The public names dhis2w promises (``dhis2w.__all__``), and what importing them costs."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """``client.messaging``: DHIS2's internal messaging (``/api/messageConversations``).
 
-Each method sends exactly the wire shape of reference §1 and hides DHIS2's quirks (BUGS.md):
+Each method sends exactly the wire shape of dhis2-api.md §1 and hides DHIS2's quirks (BUGS.md):
 the new UID comes from ``Location``; attachments travel as ``{"id": uid}``; replies are
 ``text/plain``; delete is the caller's soft delete; the 200-with-a-message "not found" body
 becomes :class:`NotFoundError`.

@@ -1,8 +1,9 @@
 """An offline DHIS2 2.42 look-alike for messaging and files.
 
 ``EmulatorServer`` serves the same URLs, status codes, envelopes and quirks as a DHIS2 2.42
-server (see ``reference/dhis2-api-v42.md``), backed by SQLite, so clients, tests and
-benchmarks need no real server. ``dhis2w.emulator.seed`` holds the seeded world.
+server (the behaviour it follows is written down in ``docs/dhis2-api.md``), backed by
+SQLite, so clients, tests and benchmarks need no real server. ``dhis2w.emulator.seed`` holds the
+seeded world.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Authentication as DHIS2 2.42 does it (reference §4): Basic, ApiToken, or the login page.
+"""Authentication as DHIS2 2.42 does it (dhis2-api.md §4): Basic, ApiToken, or the login page.
 
 Verified ``Authorization`` header values are cached (header -> user UID), so a keep-alive
 client pays for hashing once, not on every request.

@@ -6,7 +6,7 @@ is parsed into a tree, compiled against a type's properties into a flat plan (wh
 properties, under which keys, with which sub-plans), and that plan renders each object.
 Compiling once per request keeps a 1,000-conversation page cheap.
 
-Rules copied from DHIS2's field filtering (reference §2): ``*``/``:all`` selects every
+Rules copied from DHIS2's field filtering (dhis2-api.md §2): ``*``/``:all`` selects every
 property, references to identifiable objects then render as ``{id}`` only, embedded objects
 (``userMessages``) render fully, user references with DHIS2's ``UserPropertyTransformer``
 always render ``{id,code,name,displayName,username}``; ``!x`` excludes; unknown names are

@@ -1,4 +1,4 @@
-"""``/api/fileResources`` and ``/api/documents`` (reference §3).
+"""``/api/fileResources`` and ``/api/documents`` (dhis2-api.md §3).
 
 Uploads are streamed to disk by the multipart parser, checked (empty, size, blocked type,
 duplicate uid) and answered 202 with ``storageStatus: PENDING``; the resource reads as
@@ -171,7 +171,7 @@ def file_data(call: Call, uid: str) -> Response:
 
 
 def _may_read_avatar(call: Call, file: dict[str, Any]) -> bool:
-    """ref §3: a USER_AVATAR needs ``F_USER_VIEW`` (or ``ALL``) or being its owner."""
+    """dhis2-api.md §3: a USER_AVATAR needs ``F_USER_VIEW`` (or ``ALL``) or being its owner."""
     if file["domain"] != "USER_AVATAR":
         return True
     auths = set(call.user.authorities)

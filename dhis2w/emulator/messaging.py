@@ -1,4 +1,4 @@
-"""``/api/messageConversations``: every endpoint of reference §1 with its checks in order.
+"""``/api/messageConversations``: every endpoint of dhis2-api.md §1 with its checks in order.
 
 Each handler follows MessageConversationController (2.42): the same access rules
 (participant / superuser / feedback manager for tickets), the same order of checks, the
@@ -121,7 +121,7 @@ def _claim_attachments(call: Call, uids: list[str], error_code: str | None = "E1
     """Check each attachment and mark it assigned at once (earlier ones stay assigned).
 
     Create throws ConflictException (E1004); reply returns ``conflict(...)`` directly, a
-    409 without errorCode (reference §0, MessageConversationController 2.42)."""
+    409 without errorCode (dhis2-api.md §0, MessageConversationController 2.42)."""
     claimed: list[str] = []
     for uid in uids:
         with call.store.write() as conn:

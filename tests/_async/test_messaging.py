@@ -1,4 +1,4 @@
-"""client.messaging: every row of design.md's table, asserted on the wire."""
+"""client.messaging: every call of the messaging API, asserted on the wire."""
 
 from __future__ import annotations
 

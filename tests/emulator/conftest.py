@@ -1,7 +1,7 @@
 """Helpers for the emulator conformance suite: plain httpx clients, one per seeded user.
 
 The suite deliberately avoids dhis2w's own client: it checks the emulator against the
-reference (``reference/dhis2-api-v42.md``), not against what our client happens to send.
+documented DHIS2 behaviour (``docs/dhis2-api.md``), not against what our client happens to send.
 """
 
 from __future__ import annotations

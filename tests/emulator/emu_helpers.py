@@ -40,7 +40,7 @@ def upload(
 
 
 def wm(status: int, message: str, error_code: str | None = None) -> dict[str, Any]:
-    """The WebMessage DHIS2 sends for an error (reference §0 key order)."""
+    """The WebMessage DHIS2 sends for an error (dhis2-api.md §0 key order)."""
     phrases = {
         400: "Bad Request",
         401: "Unauthorized",

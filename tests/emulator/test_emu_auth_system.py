@@ -1,4 +1,4 @@
-"""Authentication (reference §4), /api/me, /api/system/info, directory lists, config, paths."""
+"""Authentication (dhis2-api.md §4), /api/me, /api/system/info, directory lists, config, paths."""
 
 from __future__ import annotations
 
@@ -11,14 +11,15 @@ from dhis2w.emulator import seed
 
 
 def test_basic_auth_ok(admin: httpx.Client) -> None:
-    """ref §4: Basic auth with admin/district answers /api/me."""
+    """dhis2-api.md §4: Basic auth with admin/district answers /api/me."""
     r = admin.get("/api/me")
     assert r.status_code == 200
     assert r.json()["username"] == "admin"
 
 
 def test_bad_basic_credentials_401_webmessage(anon: httpx.Client) -> None:
-    """ref §4: bad Basic credentials -> 401 WebMessage "Unauthorized", no WWW-Authenticate."""
+    """dhis2-api.md §4: bad Basic credentials -> 401 WebMessage "Unauthorized", no
+    WWW-Authenticate."""
     r = anon.get("/api/me", auth=("admin", "wrong"))
     assert r.status_code == 401
     assert r.json() == wm(401, "Unauthorized")
@@ -28,40 +29,40 @@ def test_bad_basic_credentials_401_webmessage(anon: httpx.Client) -> None:
 
 
 def test_unknown_user_401(anon: httpx.Client) -> None:
-    """ref §4: unknown user is the same 401."""
+    """dhis2-api.md §4: unknown user is the same 401."""
     r = anon.get("/api/me", auth=("nobody", "district"))
     assert r.status_code == 401
 
 
 def test_api_token_auth(anon: httpx.Client) -> None:
-    """ref §4: Authorization: ApiToken d2pat_... authenticates."""
+    """dhis2-api.md §4: Authorization: ApiToken d2pat_... authenticates."""
     r = anon.get("/api/me", headers={"Authorization": f"ApiToken {seed.FATMATA.token}"})
     assert r.status_code == 200
     assert r.json()["id"] == seed.FATMATA.uid
 
 
 def test_api_token_scheme_case_insensitive(anon: httpx.Client) -> None:
-    """ref §4: the ApiToken pattern is matched case-insensitively."""
+    """dhis2-api.md §4: the ApiToken pattern is matched case-insensitively."""
     r = anon.get("/api/me", headers={"Authorization": f"apitoken {seed.ADMIN.token}"})
     assert r.status_code == 200
 
 
 def test_unknown_api_token_401(anon: httpx.Client) -> None:
-    """ref §4: an unknown token -> 401 "The API token does not exists" (sic)."""
+    """dhis2-api.md §4: an unknown token -> 401 "The API token does not exists" (sic)."""
     r = anon.get("/api/me", headers={"Authorization": "ApiToken d2pat_" + "x" * 40})
     assert r.status_code == 401
     assert r.json() == wm(401, "The API token does not exists")
 
 
 def test_no_credentials_redirects_to_login(anon: httpx.Client) -> None:
-    """ref §4: no credentials -> 302 to /dhis-web-login/."""
+    """dhis2-api.md §4: no credentials -> 302 to /dhis-web-login/."""
     r = anon.get("/api/me")
     assert r.status_code == 302
     assert r.headers["location"].endswith("/dhis-web-login/")
 
 
 def test_no_credentials_xhr_401(anon: httpx.Client) -> None:
-    """ref §4: no credentials with X-Requested-With: XMLHttpRequest -> 401 JSON."""
+    """dhis2-api.md §4: no credentials with X-Requested-With: XMLHttpRequest -> 401 JSON."""
     r = anon.get("/api/me", headers={"X-Requested-With": "XMLHttpRequest"})
     assert r.status_code == 401
     assert r.json()["httpStatusCode"] == 401
@@ -82,7 +83,7 @@ def test_root_redirects_logged_in_to_dashboard(admin: httpx.Client) -> None:
 
 
 def test_me_keys(admin: httpx.Client) -> None:
-    """ref §4 /api/me: MeDto keys including authorities, userGroups, organisationUnits."""
+    """dhis2-api.md §4 /api/me: MeDto keys including authorities, userGroups, organisationUnits."""
     me = admin.get("/api/me").json()
     for key in (
         "id",
@@ -105,7 +106,7 @@ def test_me_keys(admin: httpx.Client) -> None:
 
 
 def test_me_fields(as_user) -> None:  # type: ignore[no-untyped-def]
-    """ref §0: fields selects keys, nested selectors expand references."""
+    """dhis2-api.md §0: fields selects keys, nested selectors expand references."""
     r = as_user("fatmata").get("/api/me", params={"fields": "id,username,userGroups[id,name]"})
     body = r.json()
     assert set(body) == {"id", "username", "userGroups"}
@@ -113,12 +114,12 @@ def test_me_fields(as_user) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_api_version_prefix(admin: httpx.Client) -> None:
-    """ref §0: every endpoint also answers under /api/42/."""
+    """dhis2-api.md §0: every endpoint also answers under /api/42/."""
     assert admin.get("/api/42/me").json()["username"] == "admin"
 
 
 def test_system_info_superuser(admin: httpx.Client) -> None:
-    """ref §4 system/info: version 2.42.x; superusers see the Java/OS fields."""
+    """dhis2-api.md §4 system/info: version 2.42.x; superusers see the Java/OS fields."""
     r = admin.get("/api/system/info")
     info = r.json()
     assert info["version"].startswith("2.42.")
@@ -127,32 +128,32 @@ def test_system_info_superuser(admin: httpx.Client) -> None:
 
 
 def test_system_info_non_superuser_fewer_fields(as_user) -> None:  # type: ignore[no-untyped-def]
-    """ref §4 system/info: non-superusers get the Java/OS/memory fields omitted."""
+    """dhis2-api.md §4 system/info: non-superusers get the Java/OS/memory fields omitted."""
     info = as_user("ibrahim").get("/api/system/info").json()
     assert info["version"].startswith("2.42.")
     assert "javaVersion" not in info and "osName" not in info and "memoryInfo" not in info
 
 
 def test_users_filter_username(admin: httpx.Client) -> None:
-    """ref §0 list params: /api/users?filter=username:eq:admin finds the UID."""
+    """dhis2-api.md §0 list params: /api/users?filter=username:eq:admin finds the UID."""
     r = admin.get("/api/users", params={"filter": "username:eq:fatmata"})
     assert r.json()["users"] == [{"id": seed.FATMATA.uid, "displayName": "Fatmata Kamara"}]
 
 
 def test_users_query(admin: httpx.Client) -> None:
-    """ref §0 list params: query matches names."""
+    """dhis2-api.md §0 list params: query matches names."""
     r = admin.get("/api/users", params={"query": "kamara", "fields": "id,username"})
     assert r.json()["users"] == [{"id": seed.FATMATA.uid, "username": "fatmata"}]
 
 
 def test_user_groups_filter_name(admin: httpx.Client) -> None:
-    """ref §0: filter=name:eq:X on userGroups."""
+    """dhis2-api.md §0: filter=name:eq:X on userGroups."""
     r = admin.get("/api/userGroups", params={"filter": "name:eq:Feedback handlers"})
     assert r.json()["userGroups"][0]["id"] == seed.FEEDBACK_HANDLERS.uid
 
 
 def test_org_units_filter_code_and_ilike(admin: httpx.Client) -> None:
-    """ref §0: filter by code, and displayName:ilike."""
+    """dhis2-api.md §0: filter by code, and displayName:ilike."""
     r = admin.get("/api/organisationUnits", params={"filter": "code:eq:OU_559"})
     assert r.json()["organisationUnits"][0]["id"] == seed.NGELEHUN_CHC.uid
     r = admin.get(
@@ -175,7 +176,7 @@ def test_org_unit_get_with_children(admin: httpx.Client) -> None:
 
 
 def test_unknown_user_uid_404(admin: httpx.Client) -> None:
-    """ref §0 exception mapping: NotFoundException -> 404 E1005."""
+    """dhis2-api.md §0 exception mapping: NotFoundException -> 404 E1005."""
     r = admin.get("/api/users/Xxxxxxxxxx1")
     assert r.status_code == 404
     assert r.json() == wm(404, "User with id Xxxxxxxxxx1 could not be found.", "E1005")

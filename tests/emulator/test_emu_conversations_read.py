@@ -1,5 +1,5 @@
 # ruff: noqa: E501
-"""Reading conversations: list envelope, fields, filters, order, paging (reference §0-§2)."""
+"""Reading conversations: list envelope, fields, filters, order, paging (dhis2-api.md §0-§2)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ ADMIN_CONVS = sorted(c.uid for c in seed.CONVERSATIONS if seed.ADMIN.uid in c.pa
 
 
 def test_list_default_fields_and_order(admin: httpx.Client) -> None:
-    """ref §0: default list fields id,displayName; default order uid ascending."""
+    """dhis2-api.md §0: default list fields id,displayName; default order uid ascending."""
     r = admin.get("/api/messageConversations")
     assert r.status_code == 200
     assert r.headers["cache-control"] == NO_CACHE
@@ -28,7 +28,7 @@ def test_list_default_fields_and_order(admin: httpx.Client) -> None:
 
 
 def test_pager_shape(admin: httpx.Client) -> None:
-    """ref §0: pager keys page,total,pageSize,nextPage,pageCount with an absolute nextPage."""
+    """dhis2-api.md §0: pager keys page,total,pageSize,nextPage,pageCount with an absolute nextPage."""
     r = admin.get("/api/messageConversations", params={"pageSize": 3})
     pager = r.json()["pager"]
     assert list(pager) == ["page", "total", "pageSize", "nextPage", "pageCount"]
@@ -41,7 +41,7 @@ def test_pager_shape(admin: httpx.Client) -> None:
 
 
 def test_prev_page_and_clamp(admin: httpx.Client) -> None:
-    """ref §0: page is clamped to [1, pageCount]; prevPage present past page 1."""
+    """dhis2-api.md §0: page is clamped to [1, pageCount]; prevPage present past page 1."""
     pager = admin.get("/api/messageConversations", params={"pageSize": 3, "page": 99}).json()[
         "pager"
     ]
@@ -50,19 +50,19 @@ def test_prev_page_and_clamp(admin: httpx.Client) -> None:
 
 
 def test_pager_empty_total(admin: httpx.Client) -> None:
-    """ref §0: with total=0, page is 1."""
+    """dhis2-api.md §0: with total=0, page is 1."""
     r = admin.get("/api/messageConversations", params={"filter": "subject:eq:nothing", "page": 5})
     assert r.json()["pager"]["page"] == 1 and r.json()["pager"]["total"] == 0
 
 
 def test_paging_false_omits_pager(admin: httpx.Client) -> None:
-    """ref §0: paging=false -> no pager key."""
+    """dhis2-api.md §0: paging=false -> no pager key."""
     body = admin.get("/api/messageConversations", params={"paging": "false"}).json()
     assert "pager" not in body and len(body["messageConversations"]) == len(ADMIN_CONVS)
 
 
 def test_next_page_uses_host_header(admin: httpx.Client) -> None:
-    """ref §0: nextPage is absolute, built from the request's Host."""
+    """dhis2-api.md §0: nextPage is absolute, built from the request's Host."""
     r = admin.get(
         "/api/messageConversations", params={"pageSize": 1}, headers={"Host": "dhis.example.org"}
     )
@@ -72,7 +72,7 @@ def test_next_page_uses_host_header(admin: httpx.Client) -> None:
 
 
 def test_list_fields_recommended(admin: httpx.Client) -> None:
-    """ref §2: the messaging app's list fields render with nested lastSender."""
+    """dhis2-api.md §2: the messaging app's list fields render with nested lastSender."""
     r = admin.get(
         "/api/messageConversations", params={"fields": LIST_FIELDS, "order": "lastMessage:desc"}
     )
@@ -86,7 +86,7 @@ def test_list_fields_recommended(admin: httpx.Client) -> None:
 
 
 def test_participants_only_even_superuser(as_user) -> None:  # type: ignore[no-untyped-def]
-    """ref §1 list: only conversations with a UserMessage for the caller; admin too."""
+    """dhis2-api.md §1 list: only conversations with a UserMessage for the caller; admin too."""
     ibrahim = [
         c["id"]
         for c in as_user("ibrahim").get("/api/messageConversations").json()["messageConversations"]
@@ -101,7 +101,7 @@ def test_participants_only_even_superuser(as_user) -> None:  # type: ignore[no-u
 
 
 def test_filter_read_false(admin: httpx.Client) -> None:
-    """ref §1: filter=read:eq:false on the transient per-user field."""
+    """dhis2-api.md §1: filter=read:eq:false on the transient per-user field."""
     ids = {
         c["id"]
         for c in admin.get("/api/messageConversations", params={"filter": "read:eq:false"}).json()[
@@ -115,7 +115,7 @@ def test_filter_read_false(admin: httpx.Client) -> None:
 
 
 def test_filter_follow_up(admin: httpx.Client) -> None:
-    """ref §1: filter=followUp:eq:true."""
+    """dhis2-api.md §1: filter=followUp:eq:true."""
     ids = [
         c["id"]
         for c in admin.get(
@@ -126,7 +126,7 @@ def test_filter_follow_up(admin: httpx.Client) -> None:
 
 
 def test_filter_message_type_and_in(admin: httpx.Client) -> None:
-    """ref §1: messageType:eq:X and the in operator with [a,b]."""
+    """dhis2-api.md §1: messageType:eq:X and the in operator with [a,b]."""
     sys_ids = {
         c["id"]
         for c in admin.get(
@@ -141,7 +141,7 @@ def test_filter_message_type_and_in(admin: httpx.Client) -> None:
 
 
 def test_filter_assignee_id(as_user) -> None:  # type: ignore[no-untyped-def]
-    """ref §1: assignee.id:eq:uid."""
+    """dhis2-api.md §1: assignee.id:eq:uid."""
     r = as_user("mohamed").get(
         "/api/messageConversations", params={"filter": f"assignee.id:eq:{seed.MOHAMED.uid}"}
     )
@@ -149,7 +149,7 @@ def test_filter_assignee_id(as_user) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_filter_like_ilike_ne(admin: httpx.Client) -> None:
-    """ref §0: like is case-sensitive, ilike is not, ne excludes."""
+    """dhis2-api.md §0: like is case-sensitive, ilike is not, ne excludes."""
 
     def get(f):
         return {
@@ -165,7 +165,7 @@ def test_filter_like_ilike_ne(admin: httpx.Client) -> None:
 
 
 def test_filter_gt_lt_on_dates(admin: httpx.Client) -> None:
-    """ref §0: gt/lt on lastMessage."""
+    """dhis2-api.md §0: gt/lt on lastMessage."""
     r = admin.get(
         "/api/messageConversations",
         params=[("filter", "lastMessage:gt:2024-09-18"), ("filter", "lastMessage:lt:2024-09-19")],
@@ -174,7 +174,7 @@ def test_filter_gt_lt_on_dates(admin: httpx.Client) -> None:
 
 
 def test_root_junction_or(admin: httpx.Client) -> None:
-    """ref §0: rootJunction=OR combines filters with OR."""
+    """dhis2-api.md §0: rootJunction=OR combines filters with OR."""
     r = admin.get(
         "/api/messageConversations",
         params=[
@@ -187,21 +187,21 @@ def test_root_junction_or(admin: httpx.Client) -> None:
 
 
 def test_unknown_filter_property_400(admin: httpx.Client) -> None:
-    """ref §0: unknown property -> 400 "Unknown path property: X" (QueryParserException)."""
+    """dhis2-api.md §0: unknown property -> 400 "Unknown path property: X" (QueryParserException)."""
     r = admin.get("/api/messageConversations", params={"filter": "colour:eq:blue"})
     assert r.status_code == 400
     assert r.json() == wm(400, "Unknown path property: colour", "E1003")
 
 
 def test_bad_enum_filter_value_400(admin: httpx.Client) -> None:
-    """ref §0: an enum filter value that does not parse -> 400."""
+    """dhis2-api.md §0: an enum filter value that does not parse -> 400."""
     r = admin.get("/api/messageConversations", params={"filter": "messageType:eq:POSTCARD"})
     assert r.status_code == 400
     assert "POSTCARD" in r.json()["message"]
 
 
 def test_order_subject_iasc(admin: httpx.Client) -> None:
-    """ref §0: order=prop:iasc sorts case-insensitively."""
+    """dhis2-api.md §0: order=prop:iasc sorts case-insensitively."""
     subjects = [
         c["subject"]
         for c in admin.get(
@@ -212,7 +212,7 @@ def test_order_subject_iasc(admin: httpx.Client) -> None:
 
 
 def test_query_string_over_text_and_sender(admin: httpx.Client) -> None:
-    """ref §1: queryString searches subject, message text and sender display name."""
+    """dhis2-api.md §1: queryString searches subject, message text and sender display name."""
     by_text = admin.get(
         "/api/messageConversations", params={"queryString": "district store"}
     ).json()
@@ -222,7 +222,7 @@ def test_query_string_over_text_and_sender(admin: httpx.Client) -> None:
 
 
 def test_get_default_star_fields(admin: httpx.Client) -> None:
-    """ref §2: GET /{uid} default fields * -> references {id} only, userMessages full."""
+    """dhis2-api.md §2: GET /{uid} default fields * -> references {id} only, userMessages full."""
     body = admin.get(f"/api/messageConversations/{seed.CONV_STOCK_OUT.uid}").json()
     assert body["lastSender"] == {"id": seed.ADMIN.uid}
     assert body["messages"] == [{"id": m.uid} for m in seed.CONV_STOCK_OUT.messages]
@@ -241,7 +241,7 @@ def test_get_default_star_fields(admin: httpx.Client) -> None:
 
 
 def test_get_nested_selector(as_user) -> None:  # type: ignore[no-untyped-def]
-    """ref §2: messages[*,sender[id,displayName],attachments[id,name,contentLength]]."""
+    """dhis2-api.md §2: messages[*,sender[id,displayName],attachments[id,name,contentLength]]."""
     fields = "*,assignee[id,displayName],messages[*,sender[id,displayName],attachments[id,name,contentLength]],userMessages[user[id,displayName]]"
     body = (
         as_user("mohamed")
@@ -265,7 +265,7 @@ def test_get_nested_selector(as_user) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_internal_hidden_from_non_managers(as_user) -> None:  # type: ignore[no-untyped-def]
-    """ref §1: internal messages are removed for users who are not feedback managers."""
+    """dhis2-api.md §1: internal messages are removed for users who are not feedback managers."""
     body = (
         as_user("ibrahim")
         .get(
@@ -278,26 +278,26 @@ def test_internal_hidden_from_non_managers(as_user) -> None:  # type: ignore[no-
 
 
 def test_get_unknown_uid_is_200_message(admin: httpx.Client) -> None:
-    """ref §1: unknown conversation -> HTTP 200 {"message": "No MessageConversation found with UID: X"}."""
+    """dhis2-api.md §1: unknown conversation -> HTTP 200 {"message": "No MessageConversation found with UID: X"}."""
     r = admin.get("/api/messageConversations/Abcdefghij1")
     assert r.status_code == 200
     assert r.json() == {"message": "No MessageConversation found with UID: Abcdefghij1"}
 
 
 def test_get_malformed_uid_404(admin: httpx.Client) -> None:
-    """ref §1: the uid must match [a-zA-Z0-9]{11}, otherwise no handler -> 404."""
+    """dhis2-api.md §1: the uid must match [a-zA-Z0-9]{11}, otherwise no handler -> 404."""
     assert admin.get("/api/messageConversations/short").status_code == 404
 
 
 def test_get_no_access_403(as_user) -> None:  # type: ignore[no-untyped-def]
-    """ref §1: not a participant and not superuser -> 403 E1006."""
+    """dhis2-api.md §1: not a participant and not superuser -> 403 E1006."""
     r = as_user("ibrahim").get(f"/api/messageConversations/{seed.CONV_CHOLERA_ALERT.uid}")
     assert r.status_code == 403
     assert r.json() == wm(403, "Not authorized to access this conversation.", "E1006")
 
 
 def test_superuser_can_read_any(admin: httpx.Client) -> None:
-    """ref §1 access: a superuser may read a conversation they are not part of; read=false."""
+    """dhis2-api.md §1 access: a superuser may read a conversation they are not part of; read=false."""
     body = admin.get(
         f"/api/messageConversations/{seed.CONV_TICKET_DHIS2_LOGIN.uid}",
         params={"fields": "id,read"},
@@ -306,7 +306,7 @@ def test_superuser_can_read_any(admin: httpx.Client) -> None:
 
 
 def test_mark_read_quirk(admin: httpx.Client) -> None:
-    """ref §1: markRead=true marks it read but the response still shows the old value."""
+    """dhis2-api.md §1: markRead=true marks it read but the response still shows the old value."""
     uid = seed.CONV_IDSR_WEEKLY.uid
     first = admin.get(
         f"/api/messageConversations/{uid}", params={"markRead": "true", "fields": "read"}
@@ -319,6 +319,6 @@ def test_mark_read_quirk(admin: httpx.Client) -> None:
 
 @pytest.mark.parametrize("prefix", ["/api", "/api/42"])
 def test_versioned_list(admin: httpx.Client, prefix: str) -> None:
-    """ref §0: lists under /api and /api/42; nextPage keeps the prefix."""
+    """dhis2-api.md §0: lists under /api and /api/42; nextPage keeps the prefix."""
     pager = admin.get(f"{prefix}/messageConversations", params={"pageSize": 2}).json()["pager"]
     assert f"{prefix}/messageConversations?page=2" in pager["nextPage"]

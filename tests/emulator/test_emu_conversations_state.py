@@ -1,5 +1,5 @@
 # ruff: noqa: E501
-"""Per-user state and ticket workflow: read, followup, priority, status, assign, delete (ref §1)."""
+"""Per-user state and ticket workflow: read, followup, priority, status, assign, delete (dhis2-api.md §1)."""
 
 from __future__ import annotations
 
@@ -12,21 +12,21 @@ MC = "/api/messageConversations"
 
 
 def test_bulk_read_lists_only_changed(admin: httpx.Client) -> None:
-    """ref §1 read: {"markedRead": [uids actually changed]}; already-read omitted."""
+    """dhis2-api.md §1 read: {"markedRead": [uids actually changed]}; already-read omitted."""
     unread, read = seed.CONV_IDSR_WEEKLY.uid, seed.CONV_STOCK_OUT.uid
     r = admin.post(f"{MC}/read", json=[unread, read])
     assert r.status_code == 200 and r.json() == {"markedRead": [unread]}
 
 
 def test_bulk_unread(admin: httpx.Client) -> None:
-    """ref §1 unread: {"markedUnread": [...]}."""
+    """dhis2-api.md §1 unread: {"markedUnread": [...]}."""
     assert admin.post(f"{MC}/unread", json=[seed.CONV_STOCK_OUT.uid]).json() == {
         "markedUnread": [seed.CONV_STOCK_OUT.uid]
     }
 
 
 def test_read_unknown_ids_404_rootnode(admin: httpx.Client) -> None:
-    """ref §1 read: none exist -> 404 RootNode {"message": ...} (not a WebMessage)."""
+    """dhis2-api.md §1 read: none exist -> 404 RootNode {"message": ...} (not a WebMessage)."""
     r = admin.post(f"{MC}/read", json=["Abcdefghij1"])
     assert r.status_code == 404 and r.json() == {
         "message": "No MessageConversations found for the given IDs."
@@ -34,13 +34,13 @@ def test_read_unknown_ids_404_rootnode(admin: httpx.Client) -> None:
 
 
 def test_read_unknown_user_404(admin: httpx.Client) -> None:
-    """ref §1 read: unknown ?user -> 404 {"message": "No user with uid: X"}."""
+    """dhis2-api.md §1 read: unknown ?user -> 404 {"message": "No user with uid: X"}."""
     r = admin.post(f"{MC}/read", params={"user": "Nouser00001"}, json=[seed.CONV_STOCK_OUT.uid])
     assert r.status_code == 404 and r.json() == {"message": "No user with uid: Nouser00001"}
 
 
 def test_read_no_access_403(as_user) -> None:  # type: ignore[no-untyped-def]
-    """ref §1 read: no access -> 403 "Not authorized to change read property of this conversation."."""
+    """dhis2-api.md §1 read: no access -> 403 "Not authorized to change read property of this conversation."."""
     r = as_user("ibrahim").post(f"{MC}/read", json=[seed.CONV_CHOLERA_ALERT.uid])
     assert r.status_code == 403
     assert r.json() == wm(
@@ -49,7 +49,7 @@ def test_read_no_access_403(as_user) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_per_uid_read_user_uid_param(admin: httpx.Client) -> None:
-    """ref §1: POST /{uid}/read and /unread take userUid."""
+    """dhis2-api.md §1: POST /{uid}/read and /unread take userUid."""
     uid = seed.CONV_STOCK_OUT.uid
     r = admin.post(f"{MC}/{uid}/unread", params={"userUid": seed.FATMATA.uid})
     assert r.json() == {"markedUnread": [uid]}
@@ -57,7 +57,7 @@ def test_per_uid_read_user_uid_param(admin: httpx.Client) -> None:
 
 
 def test_read_state_is_per_user(as_user) -> None:  # type: ignore[no-untyped-def]
-    """ref §2: read is per user; one user marking read leaves the other unread."""
+    """dhis2-api.md §2: read is per user; one user marking read leaves the other unread."""
     admin, fatmata = as_user("admin"), as_user("fatmata")
     uid = send(admin, [seed.FATMATA.uid, seed.ISATU.uid])
     fatmata.post(f"{MC}/read", json=[uid])
@@ -66,7 +66,7 @@ def test_read_state_is_per_user(as_user) -> None:  # type: ignore[no-untyped-def
 
 
 def test_followup_lists_all_found(admin: httpx.Client) -> None:
-    """ref §1 followup: {"markedFollowup": [...]} lists every found uid, even unchanged."""
+    """dhis2-api.md §1 followup: {"markedFollowup": [...]} lists every found uid, even unchanged."""
     uid = seed.CONV_LAB_RESULTS.uid  # already followUp for admin
     assert admin.post(f"{MC}/followup", json=[uid]).json() == {"markedFollowup": [uid]}
     assert admin.post(f"{MC}/unfollowup", json=[uid]).json() == {"unmarkedFollowup": [uid]}
@@ -74,7 +74,7 @@ def test_followup_lists_all_found(admin: httpx.Client) -> None:
 
 
 def test_followup_errors(as_user) -> None:  # type: ignore[no-untyped-def]
-    """ref §1 followup: 404 text without period; 403 texts for followups/unfollowups."""
+    """dhis2-api.md §1 followup: 404 text without period; 403 texts for followups/unfollowups."""
     r = as_user("admin").post(f"{MC}/followup", json=["Abcdefghij1"])
     assert r.status_code == 404 and r.json() == {
         "message": "No MessageConversations found for the given UIDs"
@@ -90,7 +90,7 @@ def test_followup_errors(as_user) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_priority(admin: httpx.Client) -> None:
-    """ref §1 priority: 200 {"HIGH": ["uid"]}."""
+    """dhis2-api.md §1 priority: 200 {"HIGH": ["uid"]}."""
     uid = seed.CONV_STOCK_OUT.uid
     r = admin.post(f"{MC}/{uid}/priority", params={"messageConversationPriority": "HIGH"})
     assert r.status_code == 200 and r.json() == {"HIGH": [uid]}
@@ -98,7 +98,7 @@ def test_priority(admin: httpx.Client) -> None:
 
 
 def test_priority_bad_enum_400(admin: httpx.Client) -> None:
-    """ref §0: bad enum -> 400 "Value 'X' is not valid for parameter p. Valid values are: [..]"."""
+    """dhis2-api.md §0: bad enum -> 400 "Value 'X' is not valid for parameter p. Valid values are: [..]"."""
     r = admin.post(
         f"{MC}/{seed.CONV_STOCK_OUT.uid}/priority", params={"messageConversationPriority": "URGENT"}
     )
@@ -110,7 +110,7 @@ def test_priority_bad_enum_400(admin: httpx.Client) -> None:
 
 
 def test_priority_not_found_and_forbidden(as_user) -> None:  # type: ignore[no-untyped-def]
-    """ref §1 priority: 404 RootNode; 403 "Not authorized to change priority in this conversation."."""
+    """dhis2-api.md §1 priority: 404 RootNode; 403 "Not authorized to change priority in this conversation."."""
     r = as_user("admin").post(
         f"{MC}/Abcdefghij1/priority", params={"messageConversationPriority": "LOW"}
     )
@@ -128,7 +128,7 @@ def test_priority_not_found_and_forbidden(as_user) -> None:  # type: ignore[no-u
 
 
 def test_status(as_user) -> None:  # type: ignore[no-untyped-def]
-    """ref §1 status: {"SOLVED": [uid]}; a feedback manager may modify any ticket."""
+    """dhis2-api.md §1 status: {"SOLVED": [uid]}; a feedback manager may modify any ticket."""
     uid = seed.CONV_TICKET_DHIS2_LOGIN.uid
     r = as_user("admin").post(f"{MC}/{uid}/status", params={"messageConversationStatus": "SOLVED"})
     assert r.json() == {"SOLVED": [uid]}
@@ -142,7 +142,7 @@ def test_status(as_user) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_assign_and_unassign(admin: httpx.Client) -> None:
-    """ref §1 assign: "User <name> was assigned successfully"; unassign text."""
+    """dhis2-api.md §1 assign: "User <name> was assigned successfully"; unassign text."""
     uid = seed.CONV_TICKET_SOLVED.uid
     r = admin.post(f"{MC}/{uid}/assign", params={"userId": seed.FATMATA.uid})
     assert r.status_code == 200 and r.json() == {
@@ -157,7 +157,7 @@ def test_assign_and_unassign(admin: httpx.Client) -> None:
 
 
 def test_assign_errors(admin: httpx.Client) -> None:
-    """ref §1 assign: unknown user 404; non-feedback-group assignee on a TICKET 409."""
+    """dhis2-api.md §1 assign: unknown user 404; non-feedback-group assignee on a TICKET 409."""
     uid = seed.CONV_TICKET_SOLVED.uid
     r = admin.post(f"{MC}/{uid}/assign", params={"userId": "Nouser00001"})
     assert r.status_code == 404 and r.json() == {"message": "Could not find user to assign"}
@@ -169,7 +169,7 @@ def test_assign_errors(admin: httpx.Client) -> None:
 
 
 def test_hard_delete_superuser(admin: httpx.Client) -> None:
-    """ref §1 DELETE /{uid}: hard delete -> 200 ObjectReport; gone for everyone."""
+    """dhis2-api.md §1 DELETE /{uid}: hard delete -> 200 ObjectReport; gone for everyone."""
     uid = send(admin, [seed.FATMATA.uid])
     r = admin.delete(f"{MC}/{uid}")
     assert r.status_code == 200
@@ -190,14 +190,14 @@ def test_hard_delete_superuser(admin: httpx.Client) -> None:
 
 
 def test_hard_delete_needs_authority(as_user) -> None:  # type: ignore[no-untyped-def]
-    """ref §1 DELETE /{uid}: without ALL/F_METADATA_IMPORT -> 403 authority text."""
+    """dhis2-api.md §1 DELETE /{uid}: without ALL/F_METADATA_IMPORT -> 403 authority text."""
     r = as_user("fatmata").delete(f"{MC}/{seed.CONV_STOCK_OUT.uid}")
     assert r.status_code == 403
     assert r.json() == wm(403, "Access is denied, requires one Authority from [F_METADATA_IMPORT]")
 
 
 def test_hard_delete_metadata_import_not_participant(as_user) -> None:  # type: ignore[no-untyped-def]
-    """ref §1 DELETE /{uid}: F_METADATA_IMPORT but no access -> 403; unknown -> 404."""
+    """dhis2-api.md §1 DELETE /{uid}: F_METADATA_IMPORT but no access -> 403; unknown -> 404."""
     aminata = as_user("aminata")
     r = aminata.delete(f"{MC}/{seed.CONV_STOCK_OUT.uid}")
     assert (
@@ -212,7 +212,7 @@ def test_hard_delete_metadata_import_not_participant(as_user) -> None:  # type: 
 
 
 def test_soft_delete_removes_only_for_user(as_user) -> None:  # type: ignore[no-untyped-def]
-    """ref §1 DELETE /{mc}/{user}: {"removed": [mcUid]}; the other participant keeps it."""
+    """dhis2-api.md §1 DELETE /{mc}/{user}: {"removed": [mcUid]}; the other participant keeps it."""
     admin, fatmata = as_user("admin"), as_user("fatmata")
     uid = send(admin, [seed.FATMATA.uid])
     r = fatmata.delete(f"{MC}/{uid}/{seed.FATMATA.uid}")
@@ -236,7 +236,7 @@ def test_soft_delete_removes_only_for_user(as_user) -> None:  # type: ignore[no-
 
 
 def test_soft_delete_errors(as_user) -> None:  # type: ignore[no-untyped-def]
-    """ref §1 DELETE /{mc}/{user}: 404 RootNode texts; 403 without access to the conversation."""
+    """dhis2-api.md §1 DELETE /{mc}/{user}: 404 RootNode texts; 403 without access to the conversation."""
     fatmata = as_user("fatmata")
     r = fatmata.delete(f"{MC}/{seed.CONV_STOCK_OUT.uid}/Nouser00001")
     assert r.status_code == 404 and r.json() == {"message": "No user with uid: Nouser00001"}
@@ -266,7 +266,7 @@ def test_soft_delete_of_another_participant(as_user) -> None:  # type: ignore[no
 
 
 def test_bulk_soft_delete(as_user) -> None:  # type: ignore[no-untyped-def]
-    """ref §1 DELETE ?mc=..&user=..: {"removed": [...]} only those removed; errors as RootNode.
+    """dhis2-api.md §1 DELETE ?mc=..&user=..: {"removed": [...]} only those removed; errors as RootNode.
 
     One conversation the caller has no access to refuses the whole request before anything
     is removed (2.42 source, BUGS.md E12)."""

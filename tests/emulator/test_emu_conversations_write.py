@@ -1,5 +1,5 @@
 # ruff: noqa: E501
-"""Writing conversations: create, reply, feedback, recipients (reference §1)."""
+"""Writing conversations: create, reply, feedback, recipients (dhis2-api.md §1)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ MC = "/api/messageConversations"
 
 
 def test_create_201_location(admin: httpx.Client) -> None:
-    """ref §1 create: 201 WebMessage "Message conversation created" + Location."""
+    """dhis2-api.md §1 create: 201 WebMessage "Message conversation created" + Location."""
     r = admin.post(MC, json={"subject": "S", "text": "T", "users": [{"id": seed.FATMATA.uid}]})
     assert r.status_code == 201
     assert r.json() == {
@@ -27,7 +27,7 @@ def test_create_201_location(admin: httpx.Client) -> None:
 
 
 def test_create_location_keeps_api_version(admin: httpx.Client) -> None:
-    """ref §0: Location includes /api/42 when the request used it."""
+    """dhis2-api.md §0: Location includes /api/42 when the request used it."""
     r = admin.post(
         "/api/42/messageConversations",
         json={"subject": "S", "text": "T", "users": [{"id": seed.FATMATA.uid}]},
@@ -36,7 +36,7 @@ def test_create_location_keeps_api_version(admin: httpx.Client) -> None:
 
 
 def test_create_defaults_and_read_state(as_user) -> None:  # type: ignore[no-untyped-def]
-    """ref §1/§2: type PRIVATE, priority/status NONE, sender read=true, others false."""
+    """dhis2-api.md §1/§2: type PRIVATE, priority/status NONE, sender read=true, others false."""
     admin, fatmata = as_user("admin"), as_user("fatmata")
     uid = send(admin, [seed.FATMATA.uid], subject="Stock", text="Count")
     body = admin.get(
@@ -56,7 +56,7 @@ def test_create_defaults_and_read_state(as_user) -> None:  # type: ignore[no-unt
 
 
 def test_create_ignores_message_type(admin: httpx.Client) -> None:
-    """ref §1: messageType in the body is ignored; always PRIVATE."""
+    """dhis2-api.md §1: messageType in the body is ignored; always PRIVATE."""
     uid = send(admin, [seed.FATMATA.uid], messageType="TICKET")
     assert admin.get(f"{MC}/{uid}", params={"fields": "messageType"}).json() == {
         "messageType": "PRIVATE"
@@ -64,7 +64,7 @@ def test_create_ignores_message_type(admin: httpx.Client) -> None:
 
 
 def test_create_expands_groups_and_org_units(admin: httpx.Client) -> None:
-    """ref §1: recipients = users ∪ group members ∪ org-unit users."""
+    """dhis2-api.md §1: recipients = users ∪ group members ∪ org-unit users."""
     r = admin.post(
         MC,
         json={
@@ -87,20 +87,20 @@ def test_create_expands_groups_and_org_units(admin: httpx.Client) -> None:
 
 
 def test_create_no_recipients_409(admin: httpx.Client) -> None:
-    """ref §0/§1: empty recipients -> 409 "No recipients selected." E1004."""
+    """dhis2-api.md §0/§1: empty recipients -> 409 "No recipients selected." E1004."""
     r = admin.post(MC, json={"subject": "S", "text": "T"})
     assert r.status_code == 409
     assert r.json() == wm(409, "No recipients selected.", "E1004")
 
 
 def test_create_unknown_user_409(admin: httpx.Client) -> None:
-    """ref §1: user missing -> 409 "User does not exist: X"."""
+    """dhis2-api.md §1: user missing -> 409 "User does not exist: X"."""
     r = admin.post(MC, json={"subject": "S", "text": "T", "users": [{"id": "Nouser00001"}]})
     assert r.status_code == 409 and r.json()["message"] == "User does not exist: Nouser00001"
 
 
 def test_create_unknown_org_unit_409(admin: httpx.Client) -> None:
-    """ref §1: org unit missing -> 409 "Organisation Unit does not exist: X" (checked first)."""
+    """dhis2-api.md §1: org unit missing -> 409 "Organisation Unit does not exist: X" (checked first)."""
     r = admin.post(
         MC,
         json={
@@ -117,7 +117,7 @@ def test_create_unknown_org_unit_409(admin: httpx.Client) -> None:
 
 
 def test_create_unknown_group_404(admin: httpx.Client) -> None:
-    """ref §1: group missing -> 404 "UserGroup with id X could not be found."."""
+    """dhis2-api.md §1: group missing -> 404 "UserGroup with id X could not be found."."""
     r = admin.post(MC, json={"subject": "S", "text": "T", "userGroups": [{"id": "Nogroup0001"}]})
     assert (
         r.status_code == 404
@@ -126,13 +126,13 @@ def test_create_unknown_group_404(admin: httpx.Client) -> None:
 
 
 def test_create_requires_json(admin: httpx.Client) -> None:
-    """ref §1: Content-Type application/json required (415 otherwise)."""
+    """dhis2-api.md §1: Content-Type application/json required (415 otherwise)."""
     r = admin.post(MC, content=b"subject=x", headers={"Content-Type": "text/plain"})
     assert r.status_code == 415
 
 
 def test_create_bare_string_attachment_500(admin: httpx.Client) -> None:
-    """ref §1: attachments as bare strings -> 500 with Jackson's message."""
+    """dhis2-api.md §1: attachments as bare strings -> 500 with Jackson's message."""
     r = admin.post(
         MC,
         json={
@@ -149,14 +149,14 @@ def test_create_bare_string_attachment_500(admin: httpx.Client) -> None:
 
 
 def test_create_bare_string_user_500(admin: httpx.Client) -> None:
-    """ref §1: bare strings in users behave the same way (500)."""
+    """dhis2-api.md §1: bare strings in users behave the same way (500)."""
     r = admin.post(MC, json={"subject": "S", "text": "T", "users": [seed.FATMATA.uid]})
     assert r.status_code == 500
     assert "org.hisp.dhis.user.User" in r.json()["message"]
 
 
 def test_create_with_attachment_assigns_it(admin: httpx.Client) -> None:
-    """ref §1/§3: a MESSAGE_ATTACHMENT {id} is attached and becomes assigned=true."""
+    """dhis2-api.md §1/§3: a MESSAGE_ATTACHMENT {id} is attached and becomes assigned=true."""
     fr = upload(admin, b"col1,col2\n1,2\n", name="data.csv", content_type="text/csv").json()[
         "response"
     ]["fileResource"]
@@ -169,7 +169,7 @@ def test_create_with_attachment_assigns_it(admin: httpx.Client) -> None:
 
 
 def test_create_attachment_reuse_409(admin: httpx.Client) -> None:
-    """ref §1: an already assigned attachment -> 409 "... is already used or not a valid attachment."."""
+    """dhis2-api.md §1: an already assigned attachment -> 409 "... is already used or not a valid attachment."."""
     fr = upload(admin).json()["response"]["fileResource"]["id"]
     send(admin, [seed.FATMATA.uid], attachments=[{"id": fr}])
     r = admin.post(
@@ -186,7 +186,7 @@ def test_create_attachment_reuse_409(admin: httpx.Client) -> None:
 
 
 def test_create_attachment_wrong_domain_409(admin: httpx.Client) -> None:
-    """ref §1: domain other than MESSAGE_ATTACHMENT -> 409 same text."""
+    """dhis2-api.md §1: domain other than MESSAGE_ATTACHMENT -> 409 same text."""
     fr = upload(admin, domain="DOCUMENT").json()["response"]["fileResource"]["id"]
     r = admin.post(
         MC,
@@ -201,7 +201,7 @@ def test_create_attachment_wrong_domain_409(admin: httpx.Client) -> None:
 
 
 def test_create_attachment_not_found_409(admin: httpx.Client) -> None:
-    """ref §1: unknown attachment -> 409 "Attachment 'X' not found."."""
+    """dhis2-api.md §1: unknown attachment -> 409 "Attachment 'X' not found."."""
     r = admin.post(
         MC,
         json={
@@ -215,7 +215,7 @@ def test_create_attachment_not_found_409(admin: httpx.Client) -> None:
 
 
 def test_reply_201_and_verbatim(as_user) -> None:  # type: ignore[no-untyped-def]
-    """ref §1 reply: any content type, raw body stored byte-for-byte, 201 + Location."""
+    """dhis2-api.md §1 reply: any content type, raw body stored byte-for-byte, 201 + Location."""
     admin = as_user("admin")
     uid = send(admin, [seed.FATMATA.uid])
     text = '{"looks": "like json"}\r\nemoji 🦟 and CRLF\r\n'
@@ -230,7 +230,7 @@ def test_reply_201_and_verbatim(as_user) -> None:  # type: ignore[no-untyped-def
 
 
 def test_reply_json_content_type_is_text(admin: httpx.Client) -> None:
-    """ref §1 reply: a JSON body is not parsed; it becomes the text as is."""
+    """dhis2-api.md §1 reply: a JSON body is not parsed; it becomes the text as is."""
     uid = send(admin, [seed.FATMATA.uid])
     admin.post(f"{MC}/{uid}", content=b'{"text":"x"}', headers={"Content-Type": "application/json"})
     assert (
@@ -240,7 +240,7 @@ def test_reply_json_content_type_is_text(admin: httpx.Client) -> None:
 
 
 def test_reply_side_effects(as_user) -> None:  # type: ignore[no-untyped-def]
-    """ref §1 reply: others unread, lastSender/lastMessage/messageCount updated, sender unchanged."""
+    """dhis2-api.md §1 reply: others unread, lastSender/lastMessage/messageCount updated, sender unchanged."""
     admin, fatmata = as_user("admin"), as_user("fatmata")
     uid = send(admin, [seed.FATMATA.uid])
     fatmata.get(f"{MC}/{uid}", params={"markRead": "true"})
@@ -257,7 +257,7 @@ def test_reply_side_effects(as_user) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_reply_unknown_conversation_404(admin: httpx.Client) -> None:
-    """ref §1 reply: missing conversation -> 404 "Message conversation does not exist: X"."""
+    """dhis2-api.md §1 reply: missing conversation -> 404 "Message conversation does not exist: X"."""
     r = admin.post(f"{MC}/Abcdefghij1", content=b"x")
     assert (
         r.status_code == 404
@@ -266,7 +266,7 @@ def test_reply_unknown_conversation_404(admin: httpx.Client) -> None:
 
 
 def test_attachments_endpoint_does_not_exist(admin: httpx.Client) -> None:
-    """ref §1: POST /messageConversations/attachments hits the reply handler -> 404."""
+    """dhis2-api.md §1: POST /messageConversations/attachments hits the reply handler -> 404."""
     r = admin.post(f"{MC}/attachments", content=b"x")
     assert (
         r.status_code == 404
@@ -275,14 +275,14 @@ def test_attachments_endpoint_does_not_exist(admin: httpx.Client) -> None:
 
 
 def test_reply_no_access_403(as_user) -> None:  # type: ignore[no-untyped-def]
-    """ref §1 reply: not a participant -> 403 "Not authorized to send messages to this conversation."."""
+    """dhis2-api.md §1 reply: not a participant -> 403 "Not authorized to send messages to this conversation."."""
     r = as_user("ibrahim").post(f"{MC}/{seed.CONV_CHOLERA_ALERT.uid}", content=b"x")
     assert r.status_code == 403
     assert r.json() == wm(403, "Not authorized to send messages to this conversation.", "E1006")
 
 
 def test_reply_internal_non_manager_403(as_user) -> None:  # type: ignore[no-untyped-def]
-    """ref §1 reply: internal=true by a non-manager -> 403 "Not authorized to send internal messages"."""
+    """dhis2-api.md §1 reply: internal=true by a non-manager -> 403 "Not authorized to send internal messages"."""
     r = as_user("ibrahim").post(
         f"{MC}/{seed.CONV_TICKET_DHIS2_LOGIN.uid}", params={"internal": "true"}, content=b"x"
     )
@@ -292,7 +292,7 @@ def test_reply_internal_non_manager_403(as_user) -> None:  # type: ignore[no-unt
 
 
 def test_reply_internal_visible_only_to_managers(as_user) -> None:  # type: ignore[no-untyped-def]
-    """ref §1: an internal reply doesn't count in messageCount and is hidden from non-managers."""
+    """dhis2-api.md §1: an internal reply doesn't count in messageCount and is hidden from non-managers."""
     uid = seed.CONV_TICKET_DHIS2_LOGIN.uid
     mohamed, ibrahim = as_user("mohamed"), as_user("ibrahim")
     count = mohamed.get(f"{MC}/{uid}", params={"fields": "messageCount"}).json()["messageCount"]
@@ -317,7 +317,7 @@ def test_reply_internal_visible_only_to_managers(as_user) -> None:  # type: igno
 
 
 def test_reply_with_attachment_param(admin: httpx.Client) -> None:
-    """ref §1 reply: attachments query param (comma-separated)."""
+    """dhis2-api.md §1 reply: attachments query param (comma-separated)."""
     uid = send(admin, [seed.FATMATA.uid])
     a = upload(admin).json()["response"]["fileResource"]["id"]
     b = upload(admin).json()["response"]["fileResource"]["id"]
@@ -332,13 +332,13 @@ def test_reply_with_attachment_param(admin: httpx.Client) -> None:
 
 
 def test_reply_empty_body_400(admin: httpx.Client) -> None:
-    """ref §1 reply: empty body -> 400."""
+    """dhis2-api.md §1 reply: empty body -> 400."""
     uid = send(admin, [seed.FATMATA.uid])
     assert admin.post(f"{MC}/{uid}", content=b"").status_code == 400
 
 
 def test_feedback_creates_ticket(as_user) -> None:  # type: ignore[no-untyped-def]
-    """ref §1 feedback: 201 "Feedback created" + Location; TICKET, OPEN, feedback group recipients."""
+    """dhis2-api.md §1 feedback: 201 "Feedback created" + Location; TICKET, OPEN, feedback group recipients."""
     ibrahim = as_user("ibrahim")
     r = ibrahim.post(f"{MC}/feedback", params={"subject": "Help"}, content=b"The app is slow")
     assert r.status_code == 201
@@ -353,7 +353,7 @@ def test_feedback_creates_ticket(as_user) -> None:  # type: ignore[no-untyped-de
 
 
 def test_feedback_missing_subject_400(admin: httpx.Client) -> None:
-    """ref §1/§0: feedback without subject -> 400 (missing @RequestParam)."""
+    """dhis2-api.md §1/§0: feedback without subject -> 400 (missing @RequestParam)."""
     assert admin.post(f"{MC}/feedback", content=b"x").status_code == 400
 
 
@@ -381,7 +381,7 @@ def test_create_subject_longer_than_255_409(emu, admin: httpx.Client) -> None:  
 
 
 def test_create_subject_too_long_keeps_earlier_attachment_claim(emu, admin: httpx.Client) -> None:  # type: ignore[no-untyped-def]
-    """ref §1 [D]: attachments are assigned (and saved) before the conversation is inserted,
+    """dhis2-api.md §1: attachments are assigned (and saved) before the conversation is inserted,
     so the failed send leaves its attachment assigned, as DHIS2's separate transactions do."""
     file_uid = upload(admin).json()["response"]["fileResource"]["id"]
     body = {"subject": "s" * 256, "text": "Hi", "users": [{"id": seed.FATMATA.uid}],
@@ -404,7 +404,7 @@ def test_feedback_subject_longer_than_255_409(emu, as_user) -> None:  # type: ig
 
 
 def test_recipients_204(as_user) -> None:  # type: ignore[no-untyped-def]
-    """ref §1 recipients: 204, new users added unread."""
+    """dhis2-api.md §1 recipients: 204, new users added unread."""
     admin = as_user("admin")
     uid = send(admin, [seed.FATMATA.uid])
     r = admin.post(f"{MC}/{uid}/recipients", json={"users": [{"id": seed.ISATU.uid}]})
@@ -413,7 +413,7 @@ def test_recipients_204(as_user) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_recipients_errors(as_user) -> None:  # type: ignore[no-untyped-def]
-    """ref §1 recipients: 404 unknown conversation; 403 non-participant."""
+    """dhis2-api.md §1 recipients: 404 unknown conversation; 403 non-participant."""
     r = as_user("admin").post(
         f"{MC}/Abcdefghij1/recipients", json={"users": [{"id": seed.ISATU.uid}]}
     )

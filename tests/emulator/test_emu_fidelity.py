@@ -1,7 +1,7 @@
 """Conformance details found in the fidelity review: URLs, pager links, selectors, robustness.
 
 Each test drives the emulator over loopback HTTP with plain httpx and cites the rule of
-``reference/dhis2-api-v42.md`` (or the DHIS2 source, where the reference defers to it).
+``docs/dhis2-api.md`` (or the DHIS2 source, where that document defers to it).
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ MC = "/api/messageConversations"
 
 
 def test_pager_links_follow_link_service_format(admin: httpx.Client) -> None:
-    """ref §0 (DefaultLinkService.generatePagerLinks): nextPage is ``?page=N&pageSize=S&rest``
+    """dhis2-api.md §0 (DefaultLinkService.generatePagerLinks): nextPage is
+    ``?page=N&pageSize=S&rest``
     with pageSize moved after page and the other parameters kept in request order."""
     r = admin.get(MC, params={"fields": "id", "pageSize": 2, "order": "subject:asc", "page": 2})
     pager = r.json()["pager"]
@@ -32,7 +33,8 @@ def test_pager_links_follow_link_service_format(admin: httpx.Client) -> None:
 
 
 def test_pager_links_omit_default_page_size(admin: httpx.Client, emu) -> None:  # type: ignore[no-untyped-def]
-    """ref §0: with the default pageSize (50) the links carry no pageSize; page 1 prev is bare."""
+    """dhis2-api.md §0: with the default pageSize (50) the links carry no pageSize; page 1 prev is
+    bare."""
     emu.bulk_create_conversations(120, recipients=[seed.FATMATA.uid])
     base = f"{admin.base_url}".rstrip("/") + MC
     pager = admin.get(MC, params={"page": 2}).json()["pager"]
@@ -43,7 +45,8 @@ def test_pager_links_omit_default_page_size(admin: httpx.Client, emu) -> None:  
 
 
 def test_pager_links_keep_json_suffix(admin: httpx.Client) -> None:
-    """ref §0 (getContentTypeSuffix): a ``.json`` request keeps ``.json`` in pager links."""
+    """dhis2-api.md §0 (getContentTypeSuffix): a ``.json`` request keeps ``.json`` in pager
+    links."""
     pager = admin.get(f"{MC}.json", params={"pageSize": 1}).json()["pager"]
     assert pager["nextPage"].startswith(f"{admin.base_url}".rstrip("/") + f"{MC}.json?page=2")
 
@@ -65,7 +68,7 @@ def test_pager_links_keep_json_suffix(admin: httpx.Client) -> None:
 def test_forwarded_headers_in_location_and_pager(
     admin: httpx.Client, headers: dict[str, str], origin: str
 ) -> None:
-    """ref §0 (HttpServletRequestPaths.getContextPath): X-Forwarded-Proto counts only for
+    """dhis2-api.md §0 (HttpServletRequestPaths.getContextPath): X-Forwarded-Proto counts only for
     http/https, X-Forwarded-Port only when numeric, and ports 80/443 are always omitted;
     the same base goes into Location and into pager links, with ``/api/42`` when used."""
     hdrs = {"Host": "dhis.example.org:9090", **headers}
@@ -81,7 +84,7 @@ def test_forwarded_headers_in_location_and_pager(
 
 
 def test_host_default_port_omitted(admin: httpx.Client) -> None:
-    """ref §0: a Host of ``name:80`` yields ``http://name`` (port 80 never printed)."""
+    """dhis2-api.md §0: a Host of ``name:80`` yields ``http://name`` (port 80 never printed)."""
     r = admin.post(
         MC,
         json={"subject": "p80", "text": "t", "users": [{"id": seed.FATMATA.uid}]},
@@ -91,7 +94,7 @@ def test_host_default_port_omitted(admin: httpx.Client) -> None:
 
 
 def test_reply_empty_body_400_before_conversation_lookup(admin: httpx.Client) -> None:
-    """ref §0/§1 reply: ``@RequestBody String`` is resolved before the handler runs, so an
+    """dhis2-api.md §0/§1 reply: ``@RequestBody String`` is resolved before the handler runs, so an
     empty body is 400 (HttpMessageNotReadable) even for an unknown conversation."""
     r = admin.post(f"{MC}/NoSuchConv1", content=b"")
     assert r.status_code == 400
@@ -99,7 +102,8 @@ def test_reply_empty_body_400_before_conversation_lookup(admin: httpx.Client) ->
 
 
 def test_reply_bad_internal_flag_400(admin: httpx.Client) -> None:
-    """ref §0 (MethodArgumentTypeMismatch on primitive ``boolean internal``): 400 WebMessage
+    """dhis2-api.md §0 (MethodArgumentTypeMismatch on primitive ``boolean internal``): 400
+    WebMessage
     ``Value 'X' is not valid for parameter internal. It should be of type boolean``."""
     r = admin.post(f"{MC}/{seed.CONV_STOCK_OUT.uid}", params={"internal": "maybe"}, content=b"x")
     assert r.status_code == 400
@@ -112,7 +116,8 @@ def test_reply_bad_internal_flag_400(admin: httpx.Client) -> None:
 
 
 def test_recipients_malformed_body_400_before_lookup(admin: httpx.Client) -> None:
-    """ref §0/§1 recipients: the JSON body is parsed before the handler runs (400, then 404)."""
+    """dhis2-api.md §0/§1 recipients: the JSON body is parsed before the handler runs (400, then
+    404)."""
     r = admin.post(
         f"{MC}/NoSuchConv1/recipients",
         content=b"{bad",
@@ -125,7 +130,8 @@ def test_recipients_malformed_body_400_before_lookup(admin: httpx.Client) -> Non
 
 
 def test_bulk_remove_without_mc_400(admin: httpx.Client) -> None:
-    """ref §0/§1 bulk DELETE: ``mc`` is a required @RequestParam -> Spring's 400 (BUGS.md E2)."""
+    """dhis2-api.md §0/§1 bulk DELETE: ``mc`` is a required @RequestParam -> Spring's 400 (BUGS.md
+    E2)."""
     r = admin.delete(MC)
     assert r.status_code == 400
     assert "'mc'" in r.json()["message"]
@@ -136,7 +142,8 @@ def test_bulk_remove_without_mc_400(admin: httpx.Client) -> None:
     [(b"{bad", "application/json"), (b"", "application/json"), (b'{"a":', "application/json")],
 )
 def test_malformed_json_create_400_not_500(admin: httpx.Client, body: bytes, ctype: str) -> None:
-    """ref §0: HttpMessageNotReadable (bad or missing body) -> 400 WebMessage, never a 500."""
+    """dhis2-api.md §0: HttpMessageNotReadable (bad or missing body) -> 400 WebMessage, never a
+    500."""
     r = admin.post(MC, content=body, headers={"Content-Type": ctype})
     assert r.status_code == 400
     assert r.json()["status"] == "ERROR" and r.headers["Cache-Control"] == "no-cache, private"
@@ -146,7 +153,7 @@ def test_malformed_json_create_400_not_500(admin: httpx.Client, body: bytes, cty
     "ctype", ["text/plain", "application/xml", "application/x-www-form-urlencoded"]
 )
 def test_create_wrong_content_type_415(admin: httpx.Client, ctype: str) -> None:
-    """ref §1 POST: JSON only in 2.42 (XML dropped) -> 415 HttpMediaTypeNotSupported."""
+    """dhis2-api.md §1 POST: JSON only in 2.42 (XML dropped) -> 415 HttpMediaTypeNotSupported."""
     r = admin.post(MC, content=b"<x/>", headers={"Content-Type": ctype})
     assert r.status_code == 415
     assert r.json()["httpStatus"] == "Unsupported Media Type"
@@ -230,7 +237,8 @@ def test_malformed_http_is_400(emu, request_head: bytes) -> None:  # type: ignor
 
 
 def test_fields_exclusion_unknown_and_all(admin: httpx.Client) -> None:
-    """ref §2: ``!x`` removes a field from ``*``, unknown names are silently ignored, ``:all``
+    """dhis2-api.md §2: ``!x`` removes a field from ``*``, unknown names are silently ignored,
+    ``:all``
     is ``*``; with ``*`` the assignee renders ``{id}`` only."""
     uid = seed.CONV_TICKET_DHIS2_LOGIN.uid
     star = admin.get(f"{MC}/{uid}").json()
@@ -243,7 +251,7 @@ def test_fields_exclusion_unknown_and_all(admin: httpx.Client) -> None:
 
 
 def test_filters_on_ticket_status_and_priority(admin: httpx.Client) -> None:
-    """ref §0/§1: filter on status, priority (eq and in), combined with AND by default."""
+    """dhis2-api.md §0/§1: filter on status, priority (eq and in), combined with AND by default."""
     uid = send(admin, [seed.FATMATA.uid], subject="Ticket-like")
     assert admin.post(
         f"{MC}/{uid}/priority", params={"messageConversationPriority": "HIGH"}
@@ -264,7 +272,8 @@ def test_filters_on_ticket_status_and_priority(admin: httpx.Client) -> None:
 
 
 def test_json_endpoints_without_content_type_415(admin: httpx.Client) -> None:
-    """ref §0/§1: no Content-Type is application/octet-stream to Spring: 415 on the JSON-only
+    """dhis2-api.md §0/§1: no Content-Type is application/octet-stream to Spring: 415 on the
+    JSON-only
     create (and on /read with a body); /read with no body at all is the 400 missing body."""
     r = admin.post(MC, content=b'{"subject":"x"}')
     assert r.status_code == 415

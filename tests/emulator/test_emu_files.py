@@ -1,5 +1,5 @@
 # ruff: noqa: E501
-"""File resources, attachment downloads and documents (reference §1 attachments, §3)."""
+"""File resources, attachment downloads and documents (dhis2-api.md §1 attachments, §3)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def _wait_stored(client: httpx.Client, uid: str) -> dict[str, object]:
 
 
 def test_upload_202_pending(admin: httpx.Client) -> None:
-    """ref §3: 202 WebMessage, responseType FileResource, storageStatus PENDING, no Location."""
+    """dhis2-api.md §3: 202 WebMessage, responseType FileResource, storageStatus PENDING, no Location."""
     data = b"weekly numbers\n"
     r = upload(admin, data, name="week.txt")
     assert r.status_code == 202 and "location" not in r.headers
@@ -39,19 +39,19 @@ def test_upload_202_pending(admin: httpx.Client) -> None:
 
 
 def test_upload_becomes_stored(admin: httpx.Client) -> None:
-    """ref §3: GET /{uid} shows STORED once the content is in the store."""
+    """dhis2-api.md §3: GET /{uid} shows STORED once the content is in the store."""
     uid = upload(admin).json()["response"]["fileResource"]["id"]
     assert _wait_stored(admin, uid)["id"] == uid
 
 
 def test_upload_default_domain(admin: httpx.Client) -> None:
-    """ref §3: domain defaults to DATA_VALUE."""
+    """dhis2-api.md §3: domain defaults to DATA_VALUE."""
     r = admin.post("/api/fileResources", files={"file": ("a.txt", b"x", "text/plain")})
     assert r.json()["response"]["fileResource"]["domain"] == "DATA_VALUE"
 
 
 def test_upload_domain_as_query_param(admin: httpx.Client) -> None:
-    """ref §3/§1: ?domain=MESSAGE_ATTACHMENT as the messaging app sends it."""
+    """dhis2-api.md §3/§1: ?domain=MESSAGE_ATTACHMENT as the messaging app sends it."""
     r = admin.post(
         "/api/fileResources",
         params={"domain": "MESSAGE_ATTACHMENT"},
@@ -61,7 +61,7 @@ def test_upload_domain_as_query_param(admin: httpx.Client) -> None:
 
 
 def test_upload_too_large_409(as_user, emu) -> None:  # type: ignore[no-untyped-def]
-    """ref §3: over max upload size -> 409 "File size can't be bigger than N, current file size M"."""
+    """dhis2-api.md §3: over max upload size -> 409 "File size can't be bigger than N, current file size M"."""
     emu.server.app.max_upload_size = 10
     try:
         r = upload(as_user("admin"), b"x" * 11)
@@ -72,25 +72,25 @@ def test_upload_too_large_409(as_user, emu) -> None:  # type: ignore[no-untyped-
 
 
 def test_upload_empty_409(admin: httpx.Client) -> None:
-    """ref §3: empty file -> 409 "Could not read file or file is empty."."""
+    """dhis2-api.md §3: empty file -> 409 "Could not read file or file is empty."."""
     r = upload(admin, b"")
     assert r.status_code == 409 and r.json()["message"] == "Could not read file or file is empty."
 
 
 def test_upload_blocked_extension_409(admin: httpx.Client) -> None:
-    """ref §3: blocked extension -> 409 "File type not allowed" E6101."""
+    """dhis2-api.md §3: blocked extension -> 409 "File type not allowed" E6101."""
     r = upload(admin, b"echo hi", name="run.sh", content_type="application/octet-stream")
     assert r.status_code == 409 and r.json() == wm(409, "File type not allowed", "E6101")
 
 
 def test_upload_blocked_content_type_409(admin: httpx.Client) -> None:
-    """ref §3: blocked content type (text/html) -> 409 E6101."""
+    """dhis2-api.md §3: blocked content type (text/html) -> 409 E6101."""
     r = upload(admin, b"<p>x</p>", name="page.txt", content_type="text/html")
     assert r.status_code == 409 and r.json()["errorCode"] == "E6101"
 
 
 def test_upload_duplicate_uid_409(admin: httpx.Client) -> None:
-    """ref §3: duplicate uid -> 409 "FileResource already exists: `X`" E1119."""
+    """dhis2-api.md §3: duplicate uid -> 409 "FileResource already exists: `X`" E1119."""
     assert upload(admin, uid="MyFileUid01").status_code == 202
     r = upload(admin, uid="MyFileUid01")
     assert r.status_code == 409 and r.json() == wm(
@@ -99,7 +99,7 @@ def test_upload_duplicate_uid_409(admin: httpx.Client) -> None:
 
 
 def test_upload_missing_name_untitled_and_bad_type(admin: httpx.Client) -> None:
-    """ref §3: no filename -> "untitled"; invalid content type -> application/octet-stream."""
+    """dhis2-api.md §3: no filename -> "untitled"; invalid content type -> application/octet-stream."""
     boundary = "XyZ"
     body = (
         f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename=""\r\n'
@@ -115,7 +115,7 @@ def test_upload_missing_name_untitled_and_bad_type(admin: httpx.Client) -> None:
 
 
 def test_get_file_resource_404(admin: httpx.Client) -> None:
-    """ref §3: unknown uid -> 404 "FileResource with id X could not be found." E1005."""
+    """dhis2-api.md §3: unknown uid -> 404 "FileResource with id X could not be found." E1005."""
     r = admin.get("/api/fileResources/Nofile00001")
     assert r.status_code == 404 and r.json() == wm(
         404, "FileResource with id Nofile00001 could not be found.", "E1005"
@@ -123,13 +123,13 @@ def test_get_file_resource_404(admin: httpx.Client) -> None:
 
 
 def test_file_data_message_attachment(as_user) -> None:  # type: ignore[no-untyped-def]
-    """ref §3: MESSAGE_ATTACHMENT data is readable by any authenticated user."""
+    """dhis2-api.md §3: MESSAGE_ATTACHMENT data is readable by any authenticated user."""
     r = as_user("ibrahim").get("/api/fileResources/FrStockCsv1/data")
     assert r.status_code == 200 and r.content == seed.FILE_STOCK_REPORT.content
 
 
 def test_file_data_data_value_403(admin: httpx.Client) -> None:
-    """ref §3: DATA_VALUE /data -> 403 with the "not available from this endpoint" text."""
+    """dhis2-api.md §3: DATA_VALUE /data -> 403 with the "not available from this endpoint" text."""
     uid = upload(admin, domain="DATA_VALUE").json()["response"]["fileResource"]["id"]
     _wait_stored(admin, uid)
     r = admin.get(f"/api/fileResources/{uid}/data")
@@ -141,7 +141,7 @@ def test_file_data_data_value_403(admin: httpx.Client) -> None:
 
 
 def test_attachment_download_headers(admin: httpx.Client) -> None:
-    """ref §1 attachment download: bytes, Content-Type, Content-Disposition: filename=<name>, security headers."""
+    """dhis2-api.md §1 attachment download: bytes, Content-Type, Content-Disposition: filename=<name>, security headers."""
     r = admin.get(f"{MC}/{seed.CONV_STOCK_OUT.uid}/MsStock0001/attachments/FrStockCsv1")
     assert r.status_code == 200
     assert r.content == seed.FILE_STOCK_REPORT.content
@@ -154,7 +154,7 @@ def test_attachment_download_headers(admin: httpx.Client) -> None:
 
 
 def test_attachment_download_errors(as_user) -> None:  # type: ignore[no-untyped-def]
-    """ref §1 attachment download: the 404/403/409 texts, including the 'C" typo."""
+    """dhis2-api.md §1 attachment download: the 404/403/409 texts, including the 'C" typo."""
     admin = as_user("admin")
     r = admin.get(f"{MC}/Abcdefghij1/MsStock0001/attachments/FrStockCsv1")
     assert (
@@ -179,7 +179,7 @@ def test_attachment_download_errors(as_user) -> None:  # type: ignore[no-untyped
 
 
 def test_attachment_internal_message_409(as_user) -> None:  # type: ignore[no-untyped-def]
-    """ref §1 attachment download: internal message, caller not in the feedback group -> 409."""
+    """dhis2-api.md §1 attachment download: internal message, caller not in the feedback group -> 409."""
     mohamed = as_user("mohamed")
     fr = upload(mohamed).json()["response"]["fileResource"]["id"]
     uid = seed.CONV_TICKET_DHIS2_LOGIN.uid
@@ -194,7 +194,7 @@ def test_attachment_internal_message_409(as_user) -> None:  # type: ignore[no-un
 
 
 def test_send_with_uploaded_attachment_roundtrip(as_user) -> None:  # type: ignore[no-untyped-def]
-    """ref §1/§3: upload, send with {id}, the recipient downloads the same bytes."""
+    """dhis2-api.md §1/§3: upload, send with {id}, the recipient downloads the same bytes."""
     admin = as_user("admin")
     data = bytes(range(256)) * 100
     fr = upload(admin, data, name="blob.dat", content_type="application/octet-stream").json()[
@@ -249,7 +249,7 @@ def test_document_external_create(admin: httpx.Client) -> None:
 
 
 def test_file_data_user_avatar_access(as_user) -> None:  # type: ignore[no-untyped-def]
-    """ref §3 /data: USER_AVATAR needs F_USER_VIEW (or ALL) or ownership; others get the 403."""
+    """dhis2-api.md §3 /data: USER_AVATAR needs F_USER_VIEW (or ALL) or ownership; others get the 403."""
     owner = as_user("ibrahim")
     png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
     fr = upload(owner, png, name="me.png", content_type="image/png", domain="USER_AVATAR")

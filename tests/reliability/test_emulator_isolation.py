@@ -3,12 +3,12 @@
 Every ``/api/messageConversations`` route the emulator serves (``route()`` in
 ``dhis2w/emulator/messaging.py``) is called by a seeded user who is not a participant, not a
 superuser and not in the feedback group. Each answer must be exactly DHIS2 2.42's refusal
-(reference §1, "Who has access" and the endpoint table; where the reference is silent the
+(dhis2-api.md §1, "Who has access" and the endpoint table; where docs/dhis2-api.md is silent the
 2.42 source it was read from, BUGS.md E12), never data; afterwards the conversation must be
 the same as its participants see it over HTTP and as the emulator's SQLite store holds it.
 
 Then every endpoint the emulator serves is called without credentials, with a wrong password
-and with unknown tokens: reference §4 says 302 to the login page (401 JSON for XHR) and 401
+and with unknown tokens: dhis2-api.md §4 says 302 to the login page (401 JSON for XHR) and 401
 WebMessages, and nothing may change.
 
 Requests go to the real loopback socket with plain httpx (not dhis2w's client), so what is
@@ -40,7 +40,7 @@ _PHRASES |= {409: "Conflict"}
 
 
 def wm(status: int, message: str, error_code: str | None = None) -> dict[str, Any]:
-    """DHIS2's error WebMessage (reference §0: key order, nulls omitted)."""
+    """DHIS2's error WebMessage (dhis2-api.md §0: key order, nulls omitted)."""
     out: dict[str, Any] = {
         "httpStatus": _PHRASES[status],
         "httpStatusCode": status,
@@ -53,7 +53,7 @@ def wm(status: int, message: str, error_code: str | None = None) -> dict[str, An
 
 
 def forbidden(message: str) -> dict[str, Any]:
-    """A ForbiddenException: 403 with E1006 (reference §0 exception mapping)."""
+    """A ForbiddenException: 403 with E1006 (dhis2-api.md §0 exception mapping)."""
     return wm(403, message, "E1006")
 
 
@@ -200,7 +200,7 @@ def walk_as_outsider(
     baseline = ids_of(outsider.get(MC, params={"fields": "id", "paging": "false"}))
     assert c not in baseline and own_uid in baseline
 
-    # GET list (reference §1: only conversations where the caller has a UserMessage)
+    # GET list (dhis2-api.md §1: only conversations where the caller has a UserMessage)
     lists: list[tuple[str, list[tuple[str, str]]]] = [
         (MC, [("fields", "id"), ("paging", "false")]),
         (MC, [("fields", "id"), ("pageSize", "1000")]),
@@ -225,7 +225,7 @@ def walk_as_outsider(
         assert thread.subject not in r.text and thread.text_token not in r.text.lower()
         check(r, 200)
 
-    # GET /{uid} with several selectors (reference §1: 403 "Not authorized to access this
+    # GET /{uid} with several selectors (dhis2-api.md §1: 403 "Not authorized to access this
     # conversation." E1006; markRead must not run before the check)
     for params in (
         {},
@@ -247,7 +247,7 @@ def walk_as_outsider(
         path = f"{MC}/{c}/{prop}"
         check(outsider.get(path), 404, wm(404, f"No endpoint GET {path}"))
 
-    # attachment download (reference §1: 403 without read access, checked before the message
+    # attachment download (dhis2-api.md §1: 403 without read access, checked before the message
     # and the file; the 403 text is E5's)
     for path in (
         f"{MC}/{c}/{m}/attachments/{f}",
@@ -258,7 +258,7 @@ def walk_as_outsider(
         check(outsider.get(path), 403, READ_DENIED)
     check(outsider.head(f"{MC}/{c}/{m}/attachments/{f}"), 403)
 
-    # reply (reference §1: internal=true by a non-manager -> 403, then no access -> 403;
+    # reply (dhis2-api.md §1: internal=true by a non-manager -> 403, then no access -> 403;
     # attachments are only looked at afterwards, so none is claimed)
     send_denied = forbidden("Not authorized to send messages to this conversation.")
     check(outsider.post(f"{MC}/{c}", content=b"let me in"), 403, send_denied)
@@ -277,7 +277,7 @@ def walk_as_outsider(
     )
     check(outsider.post(f"/api/42/messageConversations/{c}", content=b"x"), 403, send_denied)
 
-    # recipients (reference §1: 403 "Not authorized to change recipients in this conversation.")
+    # recipients (dhis2-api.md §1: 403 "Not authorized to change recipients in this conversation.")
     recip_denied = forbidden("Not authorized to change recipients in this conversation.")
     for body in (
         {"users": [{"id": outsider_uid}]},
@@ -286,7 +286,7 @@ def walk_as_outsider(
     ):
         check(outsider.post(f"{MC}/{c}/recipients", json=body), 403, recip_denied)
 
-    # read / unread, bulk and single (reference §1: 403 "Not authorized to change read
+    # read / unread, bulk and single (dhis2-api.md §1: 403 "Not authorized to change read
     # property of this conversation."; ?user= / ?userUid= do not open a way in, E12)
     read_denied = forbidden("Not authorized to change read property of this conversation.")
     for action in ("read", "unread"):
@@ -299,14 +299,14 @@ def walk_as_outsider(
         check(outsider.post(f"{MC}/{c}/{action}", params={"userUid": participant_uid}),
               403, read_denied)  # fmt: skip
 
-    # follow-up (reference §1 403 texts)
+    # follow-up (dhis2-api.md §1 403 texts)
     for action, word in (("followup", "followups"), ("unfollowup", "unfollowups")):
         denied = forbidden(f"Not authorized to change {word} in this conversation.")
         check(outsider.post(f"{MC}/{action}", json=[c]), 403, denied)
         check(outsider.post(f"{MC}/{action}", json=[c], params={"user": participant_uid}),
               403, denied)  # fmt: skip
 
-    # ticket workflow (reference §1 priority/status 403 texts; assign/unassign texts from the
+    # ticket workflow (dhis2-api.md §1 priority/status 403 texts; assign/unassign texts from the
     # 2.42 MessageConversationControllerTest, BUGS.md E12)
     check(
         outsider.post(f"{MC}/{c}/priority", params={"messageConversationPriority": "LOW"}),
@@ -327,7 +327,7 @@ def walk_as_outsider(
         forbidden("Not authorized to remove the assigned user to this conversation."),
     )
 
-    # remove from an inbox, one and bulk (reference §1 403 text; the caller's access to the
+    # remove from an inbox, one and bulk (dhis2-api.md §1 403 text; the caller's access to the
     # conversation is what counts, whoever ``user`` is: 2.42 source, BUGS.md E12)
     remove_denied = forbidden("Not authorized to remove assigned users to this conversation.")
     check(outsider.delete(f"{MC}/{c}/{outsider_uid}"), 403, remove_denied)
@@ -336,7 +336,7 @@ def walk_as_outsider(
     check(outsider.delete(MC, params=[("mc", c), ("user", participant_uid)]), 403, remove_denied)
 
     # sending or replying elsewhere with the thread's attachment does not take it over
-    # (reference §1: an assigned attachment -> 409 "... is already used ..."; create throws a
+    # (dhis2-api.md §1: an assigned attachment -> 409 "... is already used ..."; create throws a
     # ConflictException (E1004), reply returns conflict() directly (no errorCode), §0)
     used = f"Attachment '{f}' is already used or not a valid attachment."
     body = {"subject": "fwd", "text": "x", "users": [{"id": participant_uid}],
@@ -349,7 +349,7 @@ def walk_as_outsider(
 def hard_delete_as_outsiders(
     check: Checker, clients: Callable[[str], httpx.Client], uid: str
 ) -> None:
-    """reference §1 DELETE /{uid}: the F_METADATA_IMPORT interceptor first, then access."""
+    """dhis2-api.md §1 DELETE /{uid}: the F_METADATA_IMPORT interceptor first, then access."""
     check(
         clients("ibrahim").delete(f"{MC}/{uid}"),
         403,
@@ -398,7 +398,7 @@ def test_outsider_cannot_read_or_change_a_private_conversation(
 def test_outsider_cannot_read_or_change_a_ticket(
     dhis2_emulator: EmulatorHandle, clients: Callable[[str], httpx.Client], tally: Any
 ) -> None:
-    """A TICKET is also open to feedback handlers (reference §1 "Modify"), not to others."""
+    """A TICKET is also open to feedback handlers (dhis2-api.md §1 "Modify"), not to others."""
     ticket = seed.CONV_TICKET_DHIS2_LOGIN
     first = ticket.messages[0]
     thread = Thread(ticket.uid, first.uid, first.attachments[0],
@@ -429,7 +429,7 @@ def test_outsider_cannot_read_or_change_a_ticket(
 def test_internal_ticket_messages_stay_with_feedback_handlers(
     dhis2_emulator: EmulatorHandle, clients: Callable[[str], httpx.Client], tally: Any
 ) -> None:
-    """reference §1: internal messages are removed for non-managers on GET /{uid}; their
+    """dhis2-api.md §1: internal messages are removed for non-managers on GET /{uid}; their
     attachments answer 409 "Not authorized to access this message" (list path: BUGS.md E7)."""
     ticket = seed.CONV_TICKET_DHIS2_LOGIN
     internal = next(m for m in ticket.messages if m.internal)
@@ -465,7 +465,7 @@ def test_internal_ticket_messages_stay_with_feedback_handlers(
 def test_feedback_handler_outside_a_ticket_may_work_it_but_not_read_it(
     dhis2_emulator: EmulatorHandle, clients: Callable[[str], httpx.Client], tally: Any
 ) -> None:
-    """reference §1 "Who has access": Read needs a UserMessage (or ALL); Modify also admits a
+    """dhis2-api.md §1 "Who has access": Read needs a UserMessage (or ALL); Modify also admits a
     feedback manager on a TICKET. fatmata leaves the ticket, then is in the second group only."""
     ticket = seed.CONV_TICKET_DHIS2_LOGIN
     fatmata = clients("fatmata")
@@ -499,7 +499,7 @@ def test_bulk_calls_with_own_and_foreign_uids_change_nothing_foreign(
     """A list mixing the caller's conversations with one they cannot access.
 
     DHIS2 2.42 checks the caller's access to every listed conversation before changing any
-    (MessageConversationController, the reference's commit; BUGS.md E6, E12), so the whole
+    (MessageConversationController, 2.42 branch; BUGS.md E6, E12), so the whole
     call is the 403 and the caller's own conversations are left as they were too. The same
     lists without the foreign UID then do change (so the "unchanged" checks can fail).
     """
@@ -624,7 +624,7 @@ def every_endpoint(thread: Thread) -> list[tuple[str, str, dict[str, Any]]]:
 def test_no_or_wrong_credentials_are_refused_everywhere(
     dhis2_emulator: EmulatorHandle, clients: Callable[[str], httpx.Client], tally: Any
 ) -> None:
-    """reference §4: no credentials -> 302 to /dhis-web-login/ (401 JSON with
+    """dhis2-api.md §4: no credentials -> 302 to /dhis-web-login/ (401 JSON with
     X-Requested-With); bad Basic credentials -> 401 "Unauthorized"; unknown or malformed
     tokens -> 401 "The API token does not exists" / "Invalid token". No endpoint answers
     with data, and nothing changes (the whole database and file store are compared)."""
@@ -646,7 +646,7 @@ def test_no_or_wrong_credentials_are_refused_everywhere(
                     assert r.headers["Cache-Control"] == "no-cache, private"
                 assert thread.subject not in r.text
                 check.count += 1
-        # the site root: the login page for a browser without a session (reference §4)
+        # the site root: the login page for a browser without a session (dhis2-api.md §4)
         r = anon.get("/")
         assert r.status_code == 302 and r.headers["Location"] == login
         check.count += 1

@@ -960,8 +960,8 @@ def test_emulator_serve_log(tmp_path: Path, tally: Tally) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             stdout, stderr = proc.communicate()
-    # The banner deliberately prints the seeded demo accounts' credentials (design.md: the
-    # emulator "prints its URL, demo credentials"): it is the one place they may appear.
+    # The banner deliberately prints the seeded demo accounts' credentials (the emulator
+    # prints its URL and the demo credentials at start-up): it is the one place they may appear.
     # Take out exactly that text, and require it was there, so nothing else hides behind it.
     expected_banner = banner(SimpleNamespace(url=url, seed_name="demo"))  # type: ignore[arg-type]
     if expected_banner not in stderr:
