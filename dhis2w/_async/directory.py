@@ -4,7 +4,8 @@
 then by display name; user groups by name, then by code; organisation units by code, then by
 name. A UID-shaped string (11 characters) is first checked to exist, in one request for all of
 them, because a real username can have that shape too (``fatmatakama``): one that is not a UID
-on the server is looked up as a name like any other. No match raises
+on the server is looked up as a name like any other; UIDs found are remembered for the
+client's life, so sending to the same people again costs no lookup. No match raises
 :class:`UnknownNameError`; several raise :class:`AmbiguousNameError` listing the candidates.
 What to ask for and how to read the answers lives in ``_wire`` (no I/O here).
 """
@@ -28,6 +29,9 @@ class AsyncDirectory:
 
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
+        #: (path, uid) of objects seen to exist; an object deleted since then still passes,
+        #: as any UID did before it was checked, and DHIS2 judges it when it is used.
+        self._known: set[tuple[str, str]] = set()
 
     async def resolve_users(self, names: str | Iterable[str]) -> list[str]:
         """User UIDs, usernames (exact) or display names -> user UIDs."""
@@ -67,8 +71,8 @@ class AsyncDirectory:
 
     async def _existing_ids(self, kind: _wire.DirectoryKind, uids: list[str]) -> set[str]:
         """Which of ``uids`` are objects of ``kind`` the caller can see."""
-        unique = list(dict.fromkeys(uids))
-        found: set[str] = set()
+        found = {uid for uid in uids if (kind.path, uid) in self._known}
+        unique = [uid for uid in dict.fromkeys(uids) if uid not in found]
         step = _wire.DIRECTORY_IDS_PER_REQUEST
         for start in range(0, len(unique), step):
             chunk = unique[start : start + step]
@@ -78,8 +82,9 @@ class AsyncDirectory:
             except PermissionDeniedError:
                 # The caller may not list these objects: it cannot look names up either, so
                 # UIDs pass through unchecked, for DHIS2 to judge when they are used.
-                return set(unique)
-            found |= _wire.directory_ids(kind, response.content)
+                return found | set(unique)
+            found |= _wire.directory_ids(kind, response.content) & set(chunk)
+        self._known.update((kind.path, uid) for uid in found)
         return found
 
     async def _resolve_name(self, kind: _wire.DirectoryKind, name: str) -> str:
@@ -88,6 +93,7 @@ class AsyncDirectory:
             response = await self._client.request_json("GET", kind.path, params=params)
             candidates = kind.candidates(response.content, kind.path)
             if len(candidates) == 1:
+                self._known.add((kind.path, candidates[0].id))
                 return candidates[0].id
             if len(candidates) > 1:
                 raise AmbiguousNameError(_wire.ambiguous_name_message(kind, name, prop, candidates))

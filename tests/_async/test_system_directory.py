@@ -71,6 +71,23 @@ async def test_uids_are_checked_in_one_request_per_kind(httpx_mock: HTTPXMock) -
     assert units.url.path == "/api/organisationUnits"
 
 
+async def test_uids_found_once_are_not_checked_again(httpx_mock: HTTPXMock) -> None:
+    httpx_mock.add_response(json={"users": [{"id": USER}]})
+    httpx_mock.add_response(json={"users": [{"id": USER2, "username": "aminata"}]})
+    httpx_mock.add_response(json={"users": []})  # the second check: Xbcdefghij9 only
+    httpx_mock.add_response(json={"users": []})
+    httpx_mock.add_response(json={"users": [{"id": USER2, "username": "Xbcdefghij9"}]})
+    async with make_client() as client:
+        assert await client.directory.resolve_users(USER) == [USER]
+        assert await client.directory.resolve_users("aminata") == [USER2]
+        # USER and USER2 are known now: only the new UID-shaped name is checked.
+        resolved = await client.directory.resolve_users([USER, USER2, "Xbcdefghij9"])
+        assert resolved == [USER, USER2, USER2]
+    requests = httpx_mock.get_requests()
+    assert len(requests) == 5
+    assert ("filter", "id:in:[Xbcdefghij9]") in query(requests[2])
+
+
 async def test_no_names_no_requests(httpx_mock: HTTPXMock) -> None:
     async with make_client() as client:
         assert await client.directory.resolve_recipients() == {
