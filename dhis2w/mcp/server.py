@@ -242,22 +242,16 @@ def serve_stdio(
 ) -> None:
     """Run the server over stdio until the client hangs up (``dhis2w mcp serve``).
 
-    ``read_only`` is on when asked for or when ``DHIS2W_MCP_READONLY=1``. Unsafe settings
-    (an upload folder that is a root or the home folder) raise :class:`McpConfigError`, and an
-    explicitly named profile that cannot be loaded raises :class:`ProfileError`, before
-    anything is served; with no name, a missing default is reported by each tool call
-    instead, so an MCP client shows the reason to the user.
+    ``read_only`` is on when asked for or when ``DHIS2W_MCP_READONLY=1``. An explicitly named
+    profile that cannot be loaded raises :class:`ProfileError`, and unsafe settings (an upload
+    folder that is a root or the home folder) raise :class:`McpConfigError`, before anything
+    is served. With no name, the default profile is loaded on the first call
+    (:func:`dhis2w.load_profile` precedence), and a missing one is reported by each tool call,
+    so an MCP client shows the reason to the user.
     """
     _log_to_stderr()
-    own: Profile | None = None
-    try:
-        own = load_profile(profile_name)
-    except ProfileError:
-        if profile_name is not None:
-            raise
-        logger.warning("no default DHIS2 profile; tool calls will report it")
     server = build_server(
-        own,
+        load_profile(profile_name) if profile_name is not None else None,
         read_only=bool(read_only) or cfg.env_read_only(),
         upload_dirs=upload_dirs,
         allow_profiles=allow_profiles,
