@@ -9,7 +9,7 @@ descriptions) become the input schema, its docstring the description an agent re
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -118,7 +118,3 @@ def tool_function(spec: ToolSpec, run: Runner, profile_type: Any | None) -> Call
         parameters=parameters, return_annotation=Annotated[CallToolResult, spec.output]
     )
     return tool
-
-
-def names(specs: Sequence[ToolSpec]) -> tuple[str, ...]:
-    return tuple(spec.name for spec in specs)

@@ -33,8 +33,6 @@ from .tools import TOOLS
 
 __all__ = ["build_server", "main", "serve_stdio"]
 
-logger = logging.getLogger("dhis2w.mcp")
-
 _INSTRUCTIONS = """\
 Tools for DHIS2's internal messaging (the inbox of /api/messageConversations) and its file \
 attachments. Typical flow: messaging_list or messaging_search (find conversations), \
@@ -69,6 +67,7 @@ class Dhis2MCPServer(MCPServer[None]):
         self.resources = Resources(clients, config)
 
     def _hidden(self, name: str) -> bool:
+        """Whether ``name`` is a writing tool on a read-only server: not listed, refused."""
         spec = self._specs.get(name)
         return spec is not None and self.config.read_only and spec.writes
 
