@@ -77,7 +77,8 @@ class Dhis2MCPServer(MCPServer[None]):
     async def run_tool(
         self, spec: ToolSpec, profile: str | None, arguments: dict[str, Any]
     ) -> CallToolResult:
-        """One call of a registered tool: refusals first, then the handler, errors mapped."""
+        """One call of a registered tool (past the refusals of :meth:`call_tool`): the
+        handler with the chosen profile's client, its result checked, every error mapped."""
         try:
             client = await self._clients.get(profile)
             return ok(await spec.handler(Call(client, self.config), **arguments))
