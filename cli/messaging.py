@@ -19,6 +19,7 @@ from .state import AppState
 
 if TYPE_CHECKING:
     from dhis2w import Client
+    from dhis2w._wire import Recipients
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -107,15 +108,11 @@ def require_text(text: str, what: str, note: str = "") -> str:
 
 def resolve_recipients(
     client: Client, users: Sequence[str], groups: Sequence[str], org_units: Sequence[str]
-) -> dict[str, list[str]]:
-    d = client.directory
-    return {
-        "users": list(d.resolve_users(list(users))) if users else [],
-        "user_groups": list(d.resolve_user_groups(list(groups))) if groups else [],
-        "organisation_units": list(d.resolve_organisation_units(list(org_units)))
-        if org_units
-        else [],
-    }
+) -> Recipients:
+    """UIDs, usernames, names and codes -> UIDs, by the library (as the MCP server does)."""
+    return client.directory.resolve_recipients(
+        users=users, user_groups=groups, organisation_units=org_units
+    )
 
 
 def upload_attachments(
@@ -340,7 +337,14 @@ def add_recipients(
             }
         )
     else:
-        added = sum(len(v) for v in recipients.values())
+        added = sum(
+            len(uids)
+            for uids in (
+                recipients["users"],
+                recipients["user_groups"],
+                recipients["organisation_units"],
+            )
+        )
         echo(state, f"{uid}  added {added} recipient(s)")
 
 

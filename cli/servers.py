@@ -379,14 +379,44 @@ def mcp() -> None:
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help=(
         "A folder files_resource_upload may read from (repeatable). Default: "
-        "DHIS2W_MCP_UPLOAD_DIRS, else the current folder. Hidden files are always refused."
+        "DHIS2W_MCP_UPLOAD_DIRS, else none (every upload is refused). Never a filesystem "
+        "root or the home folder; hidden files are always refused."
     ),
 )
+@click.option(
+    "--allow-profile",
+    "allow_profiles",
+    multiple=True,
+    metavar="NAME",
+    help=(
+        "Another profile tool calls may name (repeatable). Default: DHIS2W_MCP_PROFILES "
+        "(comma-separated), else none: the server talks to its own profile only."
+    ),
+)
+@click.option(
+    "--max-text-chars",
+    type=click.IntRange(min=100),
+    default=None,
+    envvar="DHIS2W_MCP_MAX_TEXT_CHARS",
+    help="Cut message texts longer than this in answers (default 4000), with a marker.",
+)
 @click.pass_context
-def serve_mcp(ctx: click.Context, read_only: bool, upload_dirs: tuple[Path, ...]) -> None:
+def serve_mcp(
+    ctx: click.Context,
+    read_only: bool,
+    upload_dirs: tuple[Path, ...],
+    allow_profiles: tuple[str, ...],
+    max_text_chars: int | None,
+) -> None:
     """Serve MCP over stdio (stdout carries the protocol and nothing else)."""
-    from dhis2w.mcp_server import serve_stdio
+    from dhis2w.mcp import serve_stdio
 
     from .state import AppState
 
-    serve_stdio(ctx.ensure_object(AppState).profile_name, read_only, upload_dirs or None)
+    serve_stdio(
+        ctx.ensure_object(AppState).profile_name,
+        read_only,
+        upload_dirs or None,
+        allow_profiles or None,
+        max_text_chars,
+    )

@@ -17,7 +17,7 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 from urllib.parse import urlsplit
 
 import msgspec
@@ -64,8 +64,11 @@ CONVERSATION_LIST_FIELDS = (
 )
 
 #: Single-conversation selector: the whole thread (``fields=*`` would give ``messages:[{id}]``).
+#: ``lastSender`` is named too: under ``*`` DHIS2 renders a reference as ``{id}`` only, and
+#: the transient ``lastSenderFirstname``/``lastSenderSurname`` are filled on the list path
+#: only, so without it a single conversation carries no sender name (BUGS.md).
 CONVERSATION_FIELDS = (
-    "*,assignee[id,displayName],"
+    "*,lastSender[id,displayName],assignee[id,displayName],"
     "messages[id,text,created,lastUpdated,internal,metaData,sender[id,displayName],"
     "attachments[id,name,contentLength,contentType]],"
     "userMessages[read,followUp,user[id,displayName,username]]"
@@ -829,6 +832,32 @@ ORGANISATION_UNITS = DirectoryKind(
 )
 
 
+#: How many UIDs one existence check asks for (``id:in:[...]``), keeping the URL short.
+DIRECTORY_IDS_PER_REQUEST = 50
+
+
+class Recipients(TypedDict):
+    """Resolved recipients, ready for ``messaging.send(**r)`` / ``add_recipients(uid, **r)``."""
+
+    users: list[str]
+    user_groups: list[str]
+    organisation_units: list[str]
+
+
+def directory_ids_params(kind: DirectoryKind, uids: Sequence[str]) -> QueryParams:
+    """Which of ``uids`` exist (and are visible to the caller) as objects of ``kind``."""
+    return [
+        ("fields", "id"),
+        ("filter", f"id:in:[{','.join(uids)}]"),
+        ("pageSize", str(len(uids))),
+    ]
+
+
+def directory_ids(kind: DirectoryKind, body: bytes) -> set[str]:
+    """The UIDs found by a :func:`directory_ids_params` lookup."""
+    return {candidate.id for candidate in kind.candidates(body, kind.path)}
+
+
 def directory_params(kind: DirectoryKind, prop: str, name: str) -> QueryParams:
     """An exact-match lookup. The value is everything after the second colon, so names with
     colons or commas stay one value (BUGS.md Q1)."""
@@ -849,7 +878,10 @@ def ambiguous_name_message(
 
 
 def unknown_name_message(kind: DirectoryKind, name: str) -> str:
-    return f"no {kind.what} with {' or '.join(kind.properties)} {name!r}"
+    # A UID-shaped name was looked up by id first: say so, or "no user with username
+    # 'AbCdEfGhIj1'" would hide that no user has that UID either.
+    properties = ("id", *kind.properties) if is_uid(name) else kind.properties
+    return f"no {kind.what} with {', '.join(properties[:-1])} or {properties[-1]} {name!r}"
 
 
 def directory_names(names: str | Iterable[str]) -> list[str]:

@@ -2,11 +2,14 @@
 # `python build_sync.py`. Source: dhis2w/_async/directory.py
 """``client.directory``: turn the names people type into the UIDs DHIS2 wants.
 
-``--user admin`` is friendlier than ``--user M5zQapPyTZI``. A UID-shaped string passes
-through untouched (no request). Otherwise users match by exact username, then by display
-name; user groups by name, then by code; organisation units by code, then by name. No match
-raises :class:`UnknownNameError`; several raise :class:`AmbiguousNameError` listing the
-candidates. What to ask for and how to read the answers lives in ``_wire`` (no I/O here).
+``--user admin`` is friendlier than ``--user M5zQapPyTZI``. Users match by exact username,
+then by display name; user groups by name, then by code; organisation units by code, then by
+name. A UID-shaped string (11 characters) is first checked to exist, in one request for all of
+them, because a real username can have that shape too (``fatmatakama``): one that is not a UID
+on the server is looked up as a name like any other; UIDs found are remembered for the
+client's life, so sending to the same people again costs no lookup. No match raises
+:class:`UnknownNameError`; several raise :class:`AmbiguousNameError` listing the candidates.
+What to ask for and how to read the answers lives in ``_wire`` (no I/O here).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from .. import _wire
-from ..errors import AmbiguousNameError, UnknownNameError
+from ..errors import AmbiguousNameError, PermissionDeniedError, UnknownNameError
 
 if TYPE_CHECKING:
     from .client import Client
@@ -28,30 +31,67 @@ class Directory:
 
     def __init__(self, client: Client) -> None:
         self._client = client
+        #: (path, uid) of objects seen to exist; an object deleted since then still passes,
+        #: as any UID did before it was checked, and DHIS2 judges it when it is used.
+        self._known: set[tuple[str, str]] = set()
 
     def resolve_users(self, names: str | Iterable[str]) -> list[str]:
-        """Usernames (exact) or display names -> user UIDs."""
+        """User UIDs, usernames (exact) or display names -> user UIDs."""
         return self._resolve_all(_wire.USERS, names)
 
     def resolve_user_groups(self, names: str | Iterable[str]) -> list[str]:
-        """User-group names or codes -> UIDs."""
+        """User-group UIDs, names or codes -> UIDs."""
         return self._resolve_all(_wire.USER_GROUPS, names)
 
     def resolve_organisation_units(self, names: str | Iterable[str]) -> list[str]:
-        """Organisation-unit codes or names -> UIDs."""
+        """Organisation-unit UIDs, codes or names -> UIDs."""
         return self._resolve_all(_wire.ORGANISATION_UNITS, names)
 
-    def _resolve_all(self, kind: _wire.DirectoryKind, names: str | Iterable[str]) -> list[str]:
-        return [self._resolve(kind, name) for name in _wire.directory_names(names)]
+    def resolve_recipients(
+        self,
+        *,
+        users: str | Iterable[str] = (),
+        user_groups: str | Iterable[str] = (),
+        organisation_units: str | Iterable[str] = (),
+    ) -> _wire.Recipients:
+        """All three kinds at once, ready for ``messaging.send(subject=..., text=..., **r)``
+        or ``messaging.add_recipients(uid, **r)``. A kind left empty costs no request."""
+        return _wire.Recipients(
+            users=self.resolve_users(users),
+            user_groups=self.resolve_user_groups(user_groups),
+            organisation_units=self.resolve_organisation_units(organisation_units),
+        )
 
-    def _resolve(self, kind: _wire.DirectoryKind, name: str) -> str:
-        if _wire.is_uid(name):
-            return name
+    def _resolve_all(self, kind: _wire.DirectoryKind, names: str | Iterable[str]) -> list[str]:
+        wanted = _wire.directory_names(names)
+        existing = self._existing_ids(kind, [name for name in wanted if _wire.is_uid(name)])
+        return [name if name in existing else self._resolve_name(kind, name) for name in wanted]
+
+    def _existing_ids(self, kind: _wire.DirectoryKind, uids: list[str]) -> set[str]:
+        """Which of ``uids`` are objects of ``kind`` the caller can see."""
+        found = {uid for uid in uids if (kind.path, uid) in self._known}
+        unique = [uid for uid in dict.fromkeys(uids) if uid not in found]
+        step = _wire.DIRECTORY_IDS_PER_REQUEST
+        for start in range(0, len(unique), step):
+            chunk = unique[start : start + step]
+            params = _wire.directory_ids_params(kind, chunk)
+            try:
+                response = self._client.request_json("GET", kind.path, params=params)
+            except PermissionDeniedError:
+                # The caller may not list these objects: it cannot look names up either, so
+                # UIDs pass through unchecked, for DHIS2 to judge when they are used.
+                return found | set(unique)
+            found |= _wire.directory_ids(kind, response.content) & set(chunk)
+        self._known.update((kind.path, uid) for uid in found)
+        return found
+
+    def _resolve_name(self, kind: _wire.DirectoryKind, name: str) -> str:
         for prop in kind.properties:
             params = _wire.directory_params(kind, prop, name)
             response = self._client.request_json("GET", kind.path, params=params)
             candidates = kind.candidates(response.content, kind.path)
             if len(candidates) == 1:
+                self._known.add((kind.path, candidates[0].id))
                 return candidates[0].id
             if len(candidates) > 1:
                 raise AmbiguousNameError(_wire.ambiguous_name_message(kind, name, prop, candidates))

@@ -192,6 +192,50 @@ async def test_directory(dhis2_async_client: AsyncClient, dhis2_emulator: Emulat
         await directory.resolve_users(["no-such-user"])
 
 
+async def test_a_single_conversation_names_its_last_sender(
+    dhis2_async_client: AsyncClient, dhis2_emulator: EmulatorHandle
+) -> None:
+    """Under ``fields=*`` DHIS2 renders ``lastSender`` as ``{id}``: the client's selector asks
+    for its display name, so a read or a send names the sender, not a UID."""
+    fatmata = dhis2_emulator.user("fatmata")
+    sent = await dhis2_async_client.messaging.send(subject="Named", text="hi", users=[fatmata.uid])
+    admin = dhis2_emulator.user("admin")
+    assert sent.last_sender is not None and sent.last_sender.id == admin.uid
+    assert sent.last_sender_name == admin.display_name
+    again = await dhis2_async_client.messaging.get_conversation(sent.id)
+    assert again.last_sender_name == admin.display_name
+
+
+async def test_directory_uid_shaped_username(
+    dhis2_emulator: EmulatorHandle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``fatmatakama`` has the shape of a UID but is a username: it resolves by name; a real
+    UID resolves to itself; one that is neither is an error naming both lookups."""
+    from dataclasses import replace
+
+    from dhis2w.emulator import seed
+
+    kama = replace(seed.FATMATA, uid="KamaUser001", username="fatmatakama", code="FKAMA")
+    world = replace(seed.DEMO_WORLD, users=(*seed.DEMO_WORLD.users, kama))
+    monkeypatch.setitem(seed.WORLDS, "uid-shaped", world)
+    dhis2_emulator.reset("uid-shaped")
+    async with as_user(dhis2_emulator, "admin") as client:
+        resolved = await client.directory.resolve_users(["fatmatakama", seed.FATMATA.uid])
+        assert resolved == ["KamaUser001", seed.FATMATA.uid]
+        recipients = await client.directory.resolve_recipients(
+            users="fatmatakama", user_groups=["BoTeamGrp01"], organisation_units="OU_264"
+        )
+        assert recipients == {
+            "users": ["KamaUser001"],
+            "user_groups": ["BoTeamGrp01"],
+            "organisation_units": ["O6uvpzGd5pu"],
+        }
+        sent = await client.messaging.send(subject="To Kama", text="hello", **recipients)
+        assert "KamaUser001" in {m.user.id for m in sent.user_messages if m.user is not None}
+        with pytest.raises(UnknownNameError, match="id, username or displayName"):
+            await client.directory.resolve_users("fatmatakam2")
+
+
 async def test_retry_on_injected_503(
     dhis2_emulator: EmulatorHandle, dhis2_async_client: AsyncClient
 ) -> None:

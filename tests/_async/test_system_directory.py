@@ -54,19 +54,86 @@ async def test_open_client(httpx_mock: HTTPXMock) -> None:
 
 
 # --- directory ---------------------------------------------------------------------------------
-async def test_uids_pass_through_without_requests(httpx_mock: HTTPXMock) -> None:
+async def test_uids_are_checked_in_one_request_per_kind(httpx_mock: HTTPXMock) -> None:
+    httpx_mock.add_response(json={"users": [{"id": USER}, {"id": USER2}]})
+    httpx_mock.add_response(json={"userGroups": [{"id": GROUP}]})
+    httpx_mock.add_response(json={"organisationUnits": [{"id": ORG}]})
     async with make_client() as client:
-        assert await client.directory.resolve_users([USER, USER2]) == [USER, USER2]
+        assert await client.directory.resolve_users([USER, USER2, USER]) == [USER, USER2, USER]
         assert await client.directory.resolve_user_groups(GROUP) == [GROUP]
         assert await client.directory.resolve_organisation_units([ORG]) == [ORG]
+    users, groups, units = httpx_mock.get_requests()
+    assert users.url.path == "/api/users"
+    assert ("filter", f"id:in:[{USER},{USER2}]") in query(users)
+    assert ("fields", "id") in query(users)
+    assert groups.url.path == "/api/userGroups"
+    assert ("filter", f"id:in:[{GROUP}]") in query(groups)
+    assert units.url.path == "/api/organisationUnits"
+
+
+async def test_uids_found_once_are_not_checked_again(httpx_mock: HTTPXMock) -> None:
+    httpx_mock.add_response(json={"users": [{"id": USER}]})
+    httpx_mock.add_response(json={"users": [{"id": USER2, "username": "aminata"}]})
+    httpx_mock.add_response(json={"users": []})  # the second check: Xbcdefghij9 only
+    httpx_mock.add_response(json={"users": []})
+    httpx_mock.add_response(json={"users": [{"id": USER2, "username": "Xbcdefghij9"}]})
+    async with make_client() as client:
+        assert await client.directory.resolve_users(USER) == [USER]
+        assert await client.directory.resolve_users("aminata") == [USER2]
+        # USER and USER2 are known now: only the new UID-shaped name is checked.
+        resolved = await client.directory.resolve_users([USER, USER2, "Xbcdefghij9"])
+        assert resolved == [USER, USER2, USER2]
+    requests = httpx_mock.get_requests()
+    assert len(requests) == 5
+    assert ("filter", "id:in:[Xbcdefghij9]") in query(requests[2])
+
+
+async def test_no_names_no_requests(httpx_mock: HTTPXMock) -> None:
+    async with make_client() as client:
+        assert await client.directory.resolve_recipients() == {
+            "users": [],
+            "user_groups": [],
+            "organisation_units": [],
+        }
     assert httpx_mock.get_requests() == []
 
 
+async def test_uid_shaped_username_that_is_no_uid_is_looked_up_by_name(
+    httpx_mock: HTTPXMock,
+) -> None:
+    httpx_mock.add_response(json={"users": []})  # no user has the id 'fatmatakama'
+    httpx_mock.add_response(json={"users": [{"id": USER, "username": "fatmatakama"}]})
+    async with make_client() as client:
+        assert await client.directory.resolve_users("fatmatakama") == [USER]
+    check, by_name = httpx_mock.get_requests()
+    assert ("filter", "id:in:[fatmatakama]") in query(check)
+    assert ("filter", "username:eq:fatmatakama") in query(by_name)
+
+
+async def test_uid_shaped_name_that_matches_nothing_says_so(httpx_mock: HTTPXMock) -> None:
+    for _ in range(3):
+        httpx_mock.add_response(json={"users": []})
+    async with make_client() as client:
+        with pytest.raises(UnknownNameError, match="id, username or displayName 'Xbcdefghij9'"):
+            await client.directory.resolve_users("Xbcdefghij9")
+
+
+async def test_uids_pass_unchecked_when_the_directory_is_forbidden(httpx_mock: HTTPXMock) -> None:
+    httpx_mock.add_response(
+        status_code=403, json={"httpStatusCode": 403, "status": "ERROR", "message": "no access"}
+    )
+    async with make_client() as client:
+        assert await client.directory.resolve_users([USER]) == [USER]
+    assert len(httpx_mock.get_requests()) == 1
+
+
 async def test_resolve_user_by_username(httpx_mock: HTTPXMock) -> None:
+    httpx_mock.add_response(json={"users": [{"id": USER2}]})  # USER2 exists
     httpx_mock.add_response(json={"users": [{"id": USER, "username": "admin"}]})
     async with make_client() as client:
         assert await client.directory.resolve_users(["admin", USER2]) == [USER, USER2]
-    request = only_request(httpx_mock)
+    check, request = httpx_mock.get_requests()
+    assert ("filter", f"id:in:[{USER2}]") in query(check)
     assert request.url.path == "/api/users"
     assert ("filter", "username:eq:admin") in query(request)
 

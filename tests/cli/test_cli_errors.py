@@ -103,7 +103,7 @@ def test_permission_denied_exits_1(user_runner: Any) -> None:
 
 
 def test_server_error_exits_1(dhis2: Dhis2Runner, dhis2_emulator: Any) -> None:
-    dhis2_emulator.faults.fail_next(1, status=500)
+    dhis2_emulator.faults.fail_next(1, status=500, method="POST")
     line = single_error_line(dhis2("messaging", "send", "S", "T", "-u", S.FATMATA.uid, code=1))
     assert "500" in line
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import pytest
 from cli_helpers import ANSI_RE, UID_RE, Dhis2Runner, lines
 
 from dhis2w.emulator import seed as S
@@ -184,6 +186,24 @@ def test_send_to_group_org_unit_and_uid(dhis2: Dhis2Runner) -> None:
     who = {um["user"]["id"] for um in data["userMessages"]}
     assert {*S.BO_TEAM.members, S.MOHAMED.uid} <= who
     assert data["messageType"] == "PRIVATE"
+
+
+def test_send_to_a_uid_shaped_username(
+    dhis2: Dhis2Runner, dhis2_emulator: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--user fatmatakama``: 11 letters, a UID's shape, but a username (the library's
+    ``client.directory`` looks it up by name once no user has it as a UID)."""
+    from dataclasses import replace
+
+    kama = replace(S.FATMATA, uid="KamaUser001", username="fatmatakama", code="FKAMA")
+    monkeypatch.setitem(
+        S.WORLDS, "uid-shaped", replace(S.DEMO_WORLD, users=(*S.DEMO_WORLD.users, kama))
+    )
+    dhis2_emulator.reset("uid-shaped")
+    data = dhis2.json("messaging", "send", "Hi", "to Kama", "--user", "fatmatakama")
+    assert "KamaUser001" in {um["user"]["id"] for um in data["userMessages"]}
+    unknown = dhis2("messaging", "send", "Hi", "t", "--user", "fatmatakam2", code=2)
+    assert "no user with id, username or displayName 'fatmatakam2'" in unknown.stderr
 
 
 def test_send_text_from_stdin(dhis2: Dhis2Runner) -> None:

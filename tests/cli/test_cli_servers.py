@@ -20,11 +20,11 @@ from dhis2w_cli.servers import FaultOptions, build_emulator_server
 from dhis2w.emulator import seed as S
 
 
-def test_mcp_serve_passes_profile_and_read_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    import dhis2w.mcp_server as mcp_server
+def test_mcp_serve_passes_its_options(monkeypatch: pytest.MonkeyPatch) -> None:
+    import dhis2w.mcp as mcp_package
 
     calls: list[tuple[Any, ...]] = []
-    monkeypatch.setattr(mcp_server, "serve_stdio", lambda *a: calls.append(a))
+    monkeypatch.setattr(mcp_package, "serve_stdio", lambda *a: calls.append(a))
     run = Dhis2Runner()
     result = run("-p", "demo", "mcp", "serve", "--read-only")
     assert result.stdout == ""  # stdout belongs to the protocol
@@ -32,14 +32,27 @@ def test_mcp_serve_passes_profile_and_read_only(monkeypatch: pytest.MonkeyPatch)
     run("mcp", "serve", env={"DHIS2W_MCP_READONLY": "1"})
     here = Path.cwd()
     run("mcp", "serve", "--upload-dir", str(here), "--upload-dir", str(here.parent))
+    run("mcp", "serve", "--allow-profile", "hq", "--allow-profile", "bo")
+    run("mcp", "serve", "--max-text-chars", "500")
     assert calls == [
-        ("demo", True, None),
-        (None, False, None),
-        (None, True, None),
-        (None, False, (here, here.parent)),
+        ("demo", True, None, None, None),
+        (None, False, None, None, None),
+        (None, True, None, None, None),
+        (None, False, (here, here.parent), None, None),
+        (None, False, None, ("hq", "bo"), None),
+        (None, False, None, None, 500),
     ]
     missing = run("mcp", "serve", "--upload-dir", str(here / "no-such-dir"), code=2)
     assert "does not exist" in missing.stderr
+    too_small = run("mcp", "serve", "--max-text-chars", "5", code=2)
+    assert "max-text-chars" in too_small.stderr
+
+
+def test_mcp_serve_refuses_a_root_upload_folder() -> None:
+    """Refused at start-up, exit 2, saying why, before any protocol is spoken."""
+    result = Dhis2Runner()("-p", "demo", "mcp", "serve", "--upload-dir", "/", code=2)
+    assert "filesystem root" in result.stderr
+    assert result.stdout == ""
 
 
 def test_emulator_serve_applies_faults_and_prints_the_banner(

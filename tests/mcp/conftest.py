@@ -23,7 +23,7 @@ else:
     from mcp.server.mcpserver import MCPServer
     from mcp.types import CallToolResult
 
-    from dhis2w.mcp_server import build_server
+    from dhis2w.mcp import build_server
 
 _PROFILE_ENV = (
     "DHIS2_PROFILE",

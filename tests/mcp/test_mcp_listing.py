@@ -1,4 +1,5 @@
-"""The tool listing (names, input schemas, annotations) and read-only mode."""
+"""The tool listing (names, input and output schemas, annotations), read-only mode and the
+``profile`` parameter, all derived from the one registry (``dhis2w.mcp.TOOLS``)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,13 @@ import pytest
 from mcp.types import Tool
 
 from dhis2w.emulator import seed
-from dhis2w.mcp_server import TOOL_NAMES, WRITE_TOOLS, build_server
+from dhis2w.mcp import TOOL_NAMES, TOOLS, WRITE_TOOLS, build_server
 
 pytestmark = pytest.mark.anyio
 
 EXPECTED_TOOLS = {
     "messaging_list",
+    "messaging_search",
     "messaging_get",
     "messaging_send",
     "messaging_reply",
@@ -26,11 +28,18 @@ EXPECTED_TOOLS = {
     "messaging_assign",
     "messaging_unassign",
     "messaging_follow_up",
+    "messaging_unfollow_up",
     "messaging_add_recipients",
     "files_resource_get",
     "files_resource_upload",
 }
-READ_TOOLS = {"messaging_list", "messaging_get", "messaging_unread_count", "files_resource_get"}
+READ_TOOLS = {
+    "messaging_list",
+    "messaging_search",
+    "messaging_get",
+    "messaging_unread_count",
+    "files_resource_get",
+}
 
 
 async def _tools(session: Any) -> dict[str, Tool]:
@@ -43,20 +52,22 @@ async def test_names(mcp_session: Any) -> None:
         tools = await _tools(s)
     assert set(tools) == EXPECTED_TOOLS == set(TOOL_NAMES)
     assert WRITE_TOOLS == EXPECTED_TOOLS - READ_TOOLS
+    assert len(TOOL_NAMES) == len(set(TOOL_NAMES))  # each declared once
 
 
-async def test_annotations(mcp_session: Any) -> None:
+async def test_every_tool_is_annotated_from_its_declaration(mcp_session: Any) -> None:
     async with mcp_session() as s:
         tools = await _tools(s)
-    for name in READ_TOOLS:
-        hints = tools[name].annotations
-        assert hints is not None
-        assert hints.read_only_hint is True, name
-    for name in WRITE_TOOLS:
-        hints = tools[name].annotations
-        assert hints is not None
-        assert hints.read_only_hint is False, name
-        assert hints.destructive_hint is (name == "messaging_delete"), name
+    for spec in TOOLS:
+        hints = tools[spec.name].annotations
+        assert hints is not None, spec.name
+        assert tools[spec.name].title == spec.title
+        if spec.writes:
+            assert hints.read_only_hint is False, spec.name
+            assert hints.destructive_hint is (spec.name == "messaging_delete"), spec.name
+        else:
+            assert hints.read_only_hint is True, spec.name
+            assert hints.idempotent_hint is True, spec.name
     idempotent = {name for name, tool in tools.items() if tool.annotations.idempotent_hint}  # type: ignore[union-attr]
     assert {"messaging_send", "messaging_reply", "files_resource_upload"}.isdisjoint(idempotent)
     assert {
@@ -66,7 +77,18 @@ async def test_annotations(mcp_session: Any) -> None:
         "messaging_set_status",
         "messaging_assign",
     } <= idempotent
-    assert all(tool.title for tool in tools.values())
+
+
+async def test_every_tool_declares_an_output_schema(mcp_session: Any) -> None:
+    async with mcp_session() as s:
+        tools = await _tools(s)
+    for name, tool in tools.items():
+        schema = tool.output_schema
+        assert schema is not None and schema["type"] == "object", name
+        assert schema.get("properties"), name
+    thread = tools["messaging_get"].output_schema
+    assert thread is not None
+    assert {"messages", "window", "participantCount"} <= set(thread["required"])
 
 
 async def test_input_schemas(mcp_session: Any) -> None:
@@ -75,10 +97,10 @@ async def test_input_schemas(mcp_session: Any) -> None:
     for name, tool in tools.items():
         schema = tool.input_schema
         assert schema["type"] == "object", name
-        # Every tool can be pointed at another configured server.
-        assert "profile" in schema["properties"], name
-        assert "profile" not in schema.get("required", []), name
+        # No other profile was allowed: no tool can be pointed at another server.
+        assert "profile" not in schema["properties"], name
         assert tool.description and "    " not in tool.description, name
+        assert "<text_chars>" not in tool.description, name  # the bound is filled in
         for prop, spec in schema["properties"].items():
             assert spec.get("description"), f"{name}.{prop} has no description"
 
@@ -94,9 +116,19 @@ async def test_input_schemas(mcp_session: Any) -> None:
     for example in ("read:eq:false", "messageType:eq:TICKET", "assignee.id:eq:"):
         assert example in filter_help
     assert listing["properties"]["page"]["minimum"] == 1
-    assert listing["properties"]["page_size"]["maximum"] == 500
+    assert listing["properties"]["page_size"]["maximum"] == 100  # capped
     assert "pager" in (tools["messaging_list"].description or "")
     assert "TICKET" in str(listing["$defs"]["MessageType"]["enum"])
+
+    get = tools["messaging_get"]
+    assert get.input_schema["properties"]["limit"]["maximum"] == 200
+    assert {"before", "offset"} <= set(get.input_schema["properties"])
+    assert "newest 20" in (get.description or "")
+    assert "4,000 characters" in (get.description or "")
+    assert "nextBefore" in (get.description or "")
+    search = tools["messaging_search"].input_schema
+    assert search["required"] == ["query"]
+    assert search["properties"]["limit"]["maximum"] == 50
 
     assert tools["messaging_reply"].input_schema["required"] == ["uid", "text"]
     uids = tools["messaging_mark_read"].input_schema["properties"]["uids"]
@@ -108,23 +140,44 @@ async def test_input_schemas(mcp_session: Any) -> None:
     assert set(tools["messaging_set_priority"].input_schema["required"]) == {"uid", "priority"}
 
 
-async def test_read_only_hides_state_changing_tools(mcp_session: Any) -> None:
+async def test_profile_parameter_only_with_allowed_profiles(
+    dhis2_emulator: Any, connect_server: Any
+) -> None:
+    server = build_server(dhis2_emulator.profile(), allow_profiles=["hq", "bo"])
+    async with connect_server(server) as s:
+        tools = await _tools(s)
+    for name, tool in tools.items():
+        profile = tool.input_schema["properties"]["profile"]
+        assert "profile" not in tool.input_schema.get("required", []), name
+        assert "'hq', 'bo'" in profile["description"], name
+        assert {"enum": ["hq", "bo"], "type": "string"} in profile["anyOf"]
+
+
+async def test_configured_text_bound_is_described(dhis2_emulator: Any, connect_server: Any) -> None:
+    async with connect_server(build_server(dhis2_emulator.profile(), max_text_chars=500)) as s:
+        tools = await _tools(s)
+    assert "500 characters" in (tools["messaging_get"].description or "")
+
+
+async def test_read_only_hides_every_write_tool(mcp_session: Any) -> None:
     async with mcp_session(read_only=True) as s:
         tools = await _tools(s)
-    assert set(tools) == READ_TOOLS
+    assert set(tools) == {spec.name for spec in TOOLS if not spec.writes} == READ_TOOLS
 
 
-async def test_read_only_refuses_hidden_tools(mcp_session: Any) -> None:
+async def test_read_only_refuses_every_write_tool(mcp_session: Any) -> None:
+    """Each write tool, called anyway, is refused before anything else (even without its
+    arguments), and nothing changed."""
     async with mcp_session("admin", read_only=True) as s:
         before = await s.ok("messaging_list", page_size=100)
-        for name, arguments in {
-            "messaging_send": {"subject": "s", "text": "t", "users": ["fatmata"]},
-            "messaging_reply": {"uid": seed.CONV_STOCK_OUT.uid, "text": "t"},
-            "messaging_delete": {"uids": [seed.CONV_STOCK_OUT.uid]},
-            "messaging_mark_read": {"uids": [seed.CONV_IDSR_WEEKLY.uid]},
-        }.items():
-            error = await s.fails(name, "read_only", **arguments)
+        for spec in TOOLS:
+            if not spec.writes:
+                continue
+            error = await s.fails(spec.name, "read_only")
             assert "read-only" in error["message"]
+        error = await s.fails(
+            "messaging_send", "read_only", subject="s", text="t", users=["fatmata"]
+        )
         after = await s.ok("messaging_list", page_size=100)
         # Reads still work; nothing changed.
         assert after == before

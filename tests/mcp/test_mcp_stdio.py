@@ -12,11 +12,14 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from mcp import Client, StdioServerParameters
 
 from dhis2w.emulator import seed
+from dhis2w.mcp import TOOLS
+from dhis2w.testing import EmulatorHandle
 
 pytestmark = pytest.mark.anyio
 
@@ -97,6 +100,7 @@ async def test_send_list_reply_over_stdio(emulator_url: str, tmp_path: Path) -> 
         assert not sent.is_error, sent.content
         assert sent.structured_content is not None
         uid = sent.structured_content["id"]
+        assert sent.structured_content["lastSenderName"] == seed.ADMIN.display_name
 
         listed = await client.call_tool("messaging_list", {"query": "Over stdio"})
         assert not listed.is_error, listed.content
@@ -108,6 +112,10 @@ async def test_send_list_reply_over_stdio(emulator_url: str, tmp_path: Path) -> 
         assert replied.structured_content is not None
         texts = [m["text"] for m in replied.structured_content["messages"]]
         assert texts == ["sent by a subprocess", "a reply"]
+        assert replied.structured_content["lastSenderName"] == seed.ADMIN.display_name
+        got = await client.call_tool("messaging_get", {"uid": uid})
+        assert got.structured_content is not None
+        assert got.structured_content["lastSenderName"] == seed.ADMIN.display_name
 
         missing = await client.call_tool("messaging_get", {"uid": "AbCdEfGhIj1"})
         assert missing.is_error
@@ -130,20 +138,22 @@ async def test_demo_profile_read_only_over_stdio(tmp_path: Path) -> None:
     async with Client(params, read_timeout_seconds=120) as client:
         listing = await client.list_tools()
         assert {tool.name for tool in listing.tools} == {
-            "messaging_list",
-            "messaging_get",
-            "messaging_unread_count",
-            "files_resource_get",
+            spec.name for spec in TOOLS if not spec.writes
         }
         inbox = await client.call_tool("messaging_list", {"page_size": 100})
         assert not inbox.is_error, inbox.content
         assert inbox.structured_content is not None
         ids = {c["id"] for c in inbox.structured_content["conversations"]}
         assert seed.CONV_STOCK_OUT.uid in ids
-        refused = await client.call_tool("messaging_delete", {"uids": [seed.CONV_STOCK_OUT.uid]})
-        assert refused.is_error
-        assert refused.structured_content is not None
-        assert refused.structured_content["error"]["kind"] == "read_only"
+        writes = [spec.name for spec in TOOLS if spec.writes]
+        assert writes
+        for name in writes:
+            refused = await client.call_tool(name, {"uids": [seed.CONV_STOCK_OUT.uid]})
+            assert refused.is_error, name
+            assert refused.structured_content is not None
+            assert refused.structured_content["error"]["kind"] == "read_only", name
+        again = await client.call_tool("messaging_list", {"page_size": 100})
+        assert again.structured_content == inbox.structured_content  # nothing changed
 
 
 def test_stdout_carries_only_protocol(emulator_url: str, tmp_path: Path) -> None:
@@ -218,3 +228,144 @@ def test_stdout_carries_only_protocol(emulator_url: str, tmp_path: Path) -> None
     assert by_id[3]["result"]["isError"] is True
     assert "not_found" in errors  # the failure was logged, on stderr
     assert password not in "".join(lines) + errors
+
+
+def _params(
+    emulator: EmulatorHandle,
+    tmp_path: Path,
+    *serve_args: str,
+    username: str = "admin",
+    cwd: str | Path | None = None,
+    profiles: bool = False,
+) -> StdioServerParameters:
+    """``dhis2w mcp serve ...`` logged in to the in-process emulator as ``username``; with
+    ``profiles``, a profiles file names two more ("bo", "prod") in the server's folder."""
+    user = emulator.user(username)
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp_path),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "DHIS2_URL": emulator.url,
+        "DHIS2_USERNAME": user.username,
+        "DHIS2_PASSWORD": user.password,
+    }
+    if profiles:
+        config = tmp_path / "config" / "dhis2"
+        config.mkdir(parents=True)
+        (config / "profiles.toml").write_text(
+            f'[profiles.bo]\nbase_url = "{emulator.url}"\nauth = "pat"\n'
+            f'token = "{seed.FATMATA.token}"\n\n'
+            f'[profiles.prod]\nbase_url = "{emulator.url}"\nauth = "pat"\n'
+            f'token = "{seed.MOHAMED.token}"\n',
+            encoding="utf-8",
+        )
+        (config / "profiles.toml").chmod(0o600)
+    command = _console_script()
+    return StdioServerParameters(
+        command=command, args=["mcp", "serve", *serve_args], env=env, cwd=cwd or tmp_path
+    )
+
+
+def _error(result: Any) -> dict[str, Any]:
+    assert result.is_error, result.content
+    assert result.structured_content is not None
+    error: dict[str, Any] = result.structured_content["error"]
+    return error
+
+
+async def test_no_upload_folder_refuses_etc_passwd_from_cwd_root(
+    dhis2_emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    """Started as many MCP clients start servers (cwd=/) and without --upload-dir."""
+    params = _params(dhis2_emulator, tmp_path, cwd="/")
+    async with Client(params, read_timeout_seconds=120) as client:
+        for path in ("/etc/passwd", "etc/passwd", "/etc/hostname"):
+            error = _error(await client.call_tool("files_resource_upload", {"path": path}))
+            assert error["kind"] == "invalid_input"
+            assert "--upload-dir" in error["message"]
+    store = dhis2_emulator.server.store
+    assert not store.query("SELECT uid FROM file_resources WHERE name = 'passwd'")
+
+
+async def test_a_profile_not_allowed_is_refused(
+    dhis2_emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    params = _params(dhis2_emulator, tmp_path, "--allow-profile", "bo", profiles=True)
+    async with Client(params, read_timeout_seconds=120) as client:
+        listing = await client.list_tools()
+        profile = listing.tools[0].input_schema["properties"]["profile"]
+        assert "'bo'" in profile["description"] and "prod" not in profile["description"]
+        refused = await client.call_tool(
+            "messaging_send",
+            {"subject": "Exfiltrate", "text": "t", "users": "admin", "profile": "prod"},
+        )
+        error = _error(refused)
+        assert error["kind"] == "profile_not_allowed"
+        assert "'bo'" not in json.dumps(error)  # nothing about the other profiles
+        allowed = await client.call_tool("messaging_unread_count", {"profile": "bo"})
+        assert not allowed.is_error, allowed.content
+    found = dhis2_emulator.server.store.query(
+        "SELECT uid FROM conversations WHERE subject = 'Exfiltrate'"
+    )
+    assert found == []
+
+
+async def test_a_10000_message_thread_is_bounded_and_pages_to_its_first_message(
+    dhis2_emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    (uid,) = dhis2_emulator.bulk_create_conversations(
+        1, recipients=["fatmata"], messages_per_conversation=10_000, text_size=300
+    )
+    store = dhis2_emulator.server.store
+    ids = [m["uid"] for m in store.messages([uid])[uid]]
+    params = _params(dhis2_emulator, tmp_path, username="fatmata")
+    async with Client(params, read_timeout_seconds=120) as client:
+        newest = await client.call_tool("messaging_get", {"uid": uid})
+        assert not newest.is_error, newest.content
+        size = len(newest.content[0].text.encode("utf-8"))  # type: ignore[union-attr]
+        assert size < 100_000, size
+        data = newest.structured_content
+        assert data is not None
+        assert [m["id"] for m in data["messages"]] == ids[-20:]
+        assert data["window"]["total"] == 10_000
+        older = await client.call_tool(
+            "messaging_get", {"uid": uid, "before": data["window"]["nextBefore"], "limit": 200}
+        )
+        assert older.structured_content is not None
+        assert [m["id"] for m in older.structured_content["messages"]] == ids[-220:-20]
+        to_first = older.structured_content["window"]["olderMessages"]
+        assert to_first == 10_000 - 220
+        first = await client.call_tool(
+            "messaging_get", {"uid": uid, "offset": 220 + to_first - 5, "limit": 5}
+        )
+        assert first.structured_content is not None
+        assert [m["id"] for m in first.structured_content["messages"]] == ids[:5]
+        assert first.structured_content["window"]["olderMessages"] == 0
+        assert "nextBefore" not in first.structured_content["window"]
+
+
+async def test_resources_and_prompts_list_and_read(
+    dhis2_emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    stock = seed.CONV_STOCK_OUT
+    params = _params(dhis2_emulator, tmp_path, "--read-only")
+    async with Client(params, read_timeout_seconds=120) as client:
+        templates = await client.list_resource_templates()
+        assert "dhis2://conversations/{uid}" in {
+            t.uri_template for t in templates.resource_templates
+        }
+        thread = await client.read_resource(f"dhis2://conversations/{stock.uid}")
+        text = thread.contents[0].text  # type: ignore[union-attr]
+        assert json.loads(text)["subject"] == stock.subject
+        csv = await client.read_resource(
+            f"dhis2://conversations/{stock.uid}/messages/{stock.messages[0].uid}"
+            f"/attachments/{seed.FILE_STOCK_REPORT.uid}"
+        )
+        assert csv.contents[0].mime_type == "text/csv"
+        assert csv.contents[0].text == seed.FILE_STOCK_REPORT.content.decode()  # type: ignore[union-attr]
+        prompts = await client.list_prompts()
+        assert {p.name for p in prompts.prompts} == {"triage_inbox", "draft_reply"}
+        triage = await client.get_prompt("triage_inbox")
+        assert "<dhis2-data>" in triage.messages[0].content.text  # type: ignore[union-attr]
+        draft = await client.get_prompt("draft_reply", {"uid": stock.uid})
+        assert stock.messages[-1].text[:40] in draft.messages[0].content.text  # type: ignore[union-attr]

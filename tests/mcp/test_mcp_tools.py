@@ -10,7 +10,7 @@ import pytest
 
 from dhis2w import Profile
 from dhis2w.emulator import seed
-from dhis2w.mcp_server import build_server
+from dhis2w.mcp import build_server
 
 pytestmark = pytest.mark.anyio
 
@@ -274,7 +274,7 @@ async def test_follow_up_and_unfollow(mcp_session: Any) -> None:
         assert flagged == {"followUp": True, "uids": [uid]}
         listed = await s.ok("messaging_list", follow_up=True)
         assert uid in {c["id"] for c in listed["conversations"]}
-        unflagged = await s.ok("messaging_follow_up", uids=[uid], follow_up=False)
+        unflagged = await s.ok("messaging_unfollow_up", uids=uid)
         assert unflagged == {"followUp": False, "uids": [uid]}
         listed = await s.ok("messaging_list", follow_up=True)
         assert uid not in {c["id"] for c in listed["conversations"]}
@@ -476,16 +476,47 @@ async def test_profile_per_call_and_default_from_files(
 ) -> None:
     _write_profiles(tmp_path, dhis2_emulator.url)
     monkeypatch.chdir(tmp_path)
-    async with connect_server(build_server()) as s:  # default: the project file's "hq"
+    # default: the project file's "hq"; "bo" only because it is allowed
+    async with connect_server(build_server(allow_profiles=["bo", "gone"])) as s:
+        own_by_name = await s.ok("messaging_unread_count", profile="hq")  # before any other
         admin_inbox = await s.ok("messaging_list", page_size=100)
         fatmata_inbox = await s.ok("messaging_list", page_size=100, profile="bo")
         again = await s.ok("messaging_list", page_size=100)
-        await s.fails("messaging_list", "profile", profile="no-such-profile")
+        own = await s.ok("messaging_list", page_size=100, profile="hq")  # its own, by name
+        await s.fails("messaging_list", "profile", profile="gone")  # allowed, not configured
     admin_ids = {c["id"] for c in admin_inbox["conversations"]}
     fatmata_ids = {c["id"] for c in fatmata_inbox["conversations"]}
     assert seed.CONV_SCHEDULER.uid in admin_ids - fatmata_ids
     assert seed.CONV_TICKET_DHIS2_LOGIN.uid in fatmata_ids - admin_ids
     assert {c["id"] for c in again["conversations"]} == admin_ids
+    assert {c["id"] for c in own["conversations"]} == admin_ids
+    assert own_by_name["unread"] >= 0
+
+
+async def test_a_profile_not_allowed_is_refused_without_naming_others(
+    dhis2_emulator: Any,
+    connect_server: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A prompt-injected call naming another (production) profile is refused: with no
+    --allow-profile, and with one that does not name it; the refusal lists no profile."""
+    _write_profiles(tmp_path, dhis2_emulator.url)
+    monkeypatch.chdir(tmp_path)
+    for allowed in (None, ["other"]):
+        async with connect_server(build_server(allow_profiles=allowed)) as s:
+            for tool, arguments in (
+                ("messaging_list", {}),
+                ("messaging_send", {"subject": "Injected", "text": "t", "users": "admin"}),
+                ("messaging_get", {"uid": seed.CONV_STOCK_OUT.uid}),
+            ):
+                error = await s.fails(tool, "profile_not_allowed", profile="bo", **arguments)
+                assert "'bo'" in error["message"]
+                assert "hq" not in str(error) and "other" not in str(error)
+                assert "--allow-profile" in error["hint"]
+    async with connect_server(build_server()) as s:
+        listed = await s.ok("messaging_list", query="Injected")
+    assert listed["conversations"] == []  # nothing was sent through the refused call
 
 
 async def test_default_profile_from_environment(
@@ -532,8 +563,10 @@ async def test_stored_send_not_read_back_tells_the_agent_not_to_resend(
     dhis2_emulator: Any, mcp_session: Any
 ) -> None:
     async with mcp_session() as s:
-        # the POST goes through; the read-back GET fails beyond its 3 retries (a UID, not a
-        # name, so no directory lookup uses up the faults first)
+        # Once a UID is known to exist it is not checked again, so below no directory lookup
+        # uses up the faults first.
+        await s.ok("messaging_send", subject="first", text="t", users=seed.FATMATA.uid)
+        # the POST goes through; the read-back GET fails beyond its 3 retries
         dhis2_emulator.faults.fail_next(4, status=503, method="GET")
         error = await s.fails(
             "messaging_send", "sent_not_read_back", subject="stored", text="t",
@@ -565,12 +598,31 @@ async def test_upload_only_from_allowed_folders(
     assert uploaded["name"] == "ok.csv"
 
 
-def test_upload_dirs_default_and_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from dhis2w.mcp_server import UPLOAD_DIRS_ENV, _upload_roots
+def test_upload_dirs_none_by_default_then_env(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dhis2w.mcp import UPLOAD_DIRS_ENV
+    from dhis2w.mcp.config import upload_roots
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv(UPLOAD_DIRS_ENV, raising=False)
-    assert _upload_roots(None) == [tmp_path.resolve()]
+    assert upload_roots(None) == ()  # never the working directory
     other = tmp_path / "other"
+    other.mkdir()
     monkeypatch.setenv(UPLOAD_DIRS_ENV, f"{tmp_path}{os.pathsep}{other}")
-    assert _upload_roots(None) == [tmp_path.resolve(), other.resolve()]
+    assert upload_roots(None) == (tmp_path.resolve(), other.resolve())
+
+
+@pytest.mark.parametrize("folder", ["/", "~", "HOME_PARENT", "MISSING"])
+def test_unsafe_upload_folders_refused_at_start(
+    folder: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dhis2w.mcp import McpConfigError
+
+    home = tmp_path / "home" / "me"
+    home.mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    given = {"HOME_PARENT": str(home.parent), "MISSING": str(tmp_path / "nope")}.get(folder, folder)
+    reason = {"/": "filesystem root", "MISSING": "not an existing folder"}.get(folder, "home")
+    with pytest.raises(McpConfigError, match=reason):
+        build_server(upload_dirs=[given])

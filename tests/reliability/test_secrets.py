@@ -855,11 +855,13 @@ async def _mcp_results(url: str, tmp_path: Path) -> list[Any]:
     real secrets and the canaries; the failures include the authentication ones."""
     from mcp import Client as McpClient
 
-    from dhis2w.mcp_server import build_server
+    from dhis2w.mcp import build_server
 
     basic = Profile(base_url=url, username=USER.username, password=USER.password)
     results: list[Any] = []
-    async with McpClient(build_server(basic, upload_dirs=[tmp_path])) as mcp:
+    others = ["fatpat", "bad", "badpat", "insecure", "no-such-profile"]
+    server = build_server(basic, upload_dirs=[tmp_path], allow_profiles=others)
+    async with McpClient(server) as mcp:
         tools = await mcp.list_tools()
         results.append(tools)
         calls: list[tuple[str, dict[str, Any], bool]] = [
