@@ -54,6 +54,13 @@ class LazyGroup(click.Group):
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
+        except KeyboardInterrupt:
+            # Ctrl-C: exit 130 (not Click's "Aborted!", exit 1), and during a write say that
+            # the server may already have done it, so nobody blindly runs it again.
+            from .errors import interrupted
+
+            click.echo(err=True)  # end the "^C" line the terminal echoed
+            raise interrupted(ctx.ensure_object(AppState)) from None
         except BrokenPipeError:
             # `dhis2w ... | head`: the reader left; stop quietly, like git (128 + SIGPIPE).
             _silence_stdout()
@@ -133,8 +140,10 @@ def _show_warning(
     Python's default format points at a source line of dhis2w, which means nothing to
     someone at a shell prompt.
     """
+    from dhis2w._printable import printable
+
     stream = file if file is not None else sys.stderr
-    stream.write(f"dhis2w: warning: {message}\n")
+    stream.write(f"dhis2w: warning: {printable(str(message))}\n")
 
 
 def main(argv: list[str] | None = None) -> None:
