@@ -128,8 +128,11 @@ def to_click_exception(exc: BaseException, ctx: click.Context) -> click.ClickExc
     from dhis2w.errors import Dhis2Error
 
     state = ctx.find_object(AppState) or AppState()
-    if state.debug:
-        traceback.print_exception(exc, file=sys.stderr)
+    if state.debug:  # the traceback quotes the server's message too: printable as well
+        from dhis2w._printable import printable
+
+        text = "".join(traceback.format_exception(exc))
+        sys.stderr.write(printable(text, keep_lines=True))
     if isinstance(exc, (Dhis2Error, OSError)):
         return CommandFailed(
             f"{state.command_path}: {describe(exc)}", exit_code_for(exc), hint_for(exc, state)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from dhis2w import AsyncClient, models
+from dhis2w import AsyncClient, InvalidInputError, models
 from dhis2w.testing import EmulatorHandle
 
 pytestmark = pytest.mark.anyio
@@ -43,6 +43,8 @@ async def test_iter_documents_walks_every_page(
     assert len(pagers) == 1 and pagers[0] is not None and pagers[0].total == len(expected)
     limited = [d async for d in files.iter_documents(page_size=2, limit=3)]
     assert len(limited) == 3
+    with pytest.raises(InvalidInputError, match="page_size"):
+        files.iter_documents(page_size=0)  # refused when called, before any request
 
 
 async def test_me_names_groups_org_units_and_roles(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from dhis2w import Client, models
+from dhis2w import Client, InvalidInputError, models
 from dhis2w.testing import EmulatorHandle
 
 
@@ -41,6 +41,8 @@ def test_iter_documents_walks_every_page(
     assert len(pagers) == 1 and pagers[0] is not None and pagers[0].total == len(expected)
     limited = [d for d in files.iter_documents(page_size=2, limit=3)]
     assert len(limited) == 3
+    with pytest.raises(InvalidInputError, match="page_size"):
+        files.iter_documents(page_size=0)  # refused when called, before any request
 
 
 def test_me_names_groups_org_units_and_roles(
