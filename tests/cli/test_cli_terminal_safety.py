@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import re
 import sys
 from pathlib import Path
@@ -136,13 +135,7 @@ def test_an_error_message_shows_controls_escaped(dhis2: Dhis2Runner) -> None:
     line = single_error_line(result)
     assert terminal_commands(result.stderr) == []
     assert "no\\x1b]0;PWNED\\x07such" in line
-    logger = logging.getLogger("dhis2w")  # --debug configures it for the whole process
-    level, handlers = logger.level, list(logger.handlers)
-    try:
-        debug = dhis2("--debug", "messaging", "list", "--filter", f"no{TITLE}such:eq:1", code=1)
-    finally:
-        logger.setLevel(level)
-        logger.handlers[:] = handlers
+    debug = dhis2("--debug", "messaging", "list", "--filter", f"no{TITLE}such:eq:1", code=1)
     assert "Traceback" in debug.stderr and terminal_commands(debug.stderr) == []
     named = dhis2("messaging", "send", "S", "T", "-u", f"no{RLO}body", code=2)
     assert terminal_commands(named.stderr) == [] and "no\\u202ebody" in named.stderr
