@@ -97,7 +97,7 @@ def hint_for(exc: BaseException, state: AppState) -> str | None:
         name = state.profile.name if state.profile is not None else None
         if state.command_path.endswith(" profile verify"):
             if name:
-                return f"save new credentials with `dhis2w profile add {name} ...`"
+                return f"save the right credentials with `dhis2w profile add {name} ...`"
             return "check DHIS2_PAT, or DHIS2_USERNAME and DHIS2_PASSWORD"
         if name:
             return f"check the credentials with `dhis2w profile verify {name}`"

@@ -235,6 +235,8 @@ def test_a_401_ends_with_a_hint_to_verify_the_profile(
     error, hint = error_and_hint(bare("-p", "work", "system", "me", code=3))
     assert "401" in error
     assert hint == "hint: check the credentials with `dhis2w profile verify work`"
+    _, verify_hint = error_and_hint(bare("profile", "verify", "work", code=3))
+    assert verify_hint is not None and "dhis2w profile add work" in verify_hint
     _, env_hint = error_and_hint(dhis2("system", "me", env={"DHIS2_PASSWORD": "nope"}, code=3))
     assert env_hint is not None and "DHIS2_PASSWORD" in env_hint
 
