@@ -52,7 +52,14 @@ class LazyGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.ClickException, click.Abort):
+        except click.ClickException as exc:
+            # Click's usage errors quote the value given: a file name from a glob, written
+            # by someone else, is file-system text like any other, so printable too.
+            from dhis2w._printable import printable
+
+            exc.message = printable(exc.message)  # type: ignore[misc]  # Final, Click only reads it
+            raise
+        except (click.exceptions.Exit, click.Abort):
             raise
         except KeyboardInterrupt:
             # Ctrl-C: exit 130 (not Click's "Aborted!", exit 1), and during a write say that

@@ -13,6 +13,7 @@ msgspec-encoded ``to_builtins`` of the library's own result, alone on stdout.
 
 from __future__ import annotations
 
+import re
 import shutil
 import sys
 import time
@@ -34,25 +35,20 @@ T = TypeVar("T")
 # -- JSON -------------------------------------------------------------------------------
 
 
-#: Characters JSON may carry raw inside a string that a terminal would still act on: C1
-#: controls (8-bit CSI/OSC) and bidi controls. msgspec escapes C0 already.
-_JSON_RAW_UNSAFE = None
+#: Characters JSON may carry raw inside a string that a terminal would still act on: DEL,
+#: C1 controls (8-bit CSI/OSC) and bidi controls. msgspec escapes C0 already.
+_JSON_RAW_UNSAFE = re.compile("[\x7f-\x9f" + BIDI_CONTROLS + "]")
 
 
 def _json_terminal_safe(text: str) -> str:
-    """``text`` (JSON) with raw C1 / bidi controls written as ``\\uXXXX`` escapes.
+    """``text`` (JSON) with raw DEL / C1 / bidi controls written as ``\\uXXXX`` escapes.
 
     The same JSON value (a parser reads back exactly the server's string), but nothing in it
     acts on a terminal when the JSON is printed to one. These characters can only occur
     inside JSON strings, so a plain substitution is safe.
     """
-    global _JSON_RAW_UNSAFE
-    if text.isascii():
+    if _JSON_RAW_UNSAFE.search(text) is None:
         return text
-    if _JSON_RAW_UNSAFE is None:
-        import re
-
-        _JSON_RAW_UNSAFE = re.compile("[\x7f-\x9f" + BIDI_CONTROLS + "]")
     return _JSON_RAW_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 

@@ -118,12 +118,13 @@ def test_get_shows_a_hostile_body_escaped_and_keeps_its_lines(dhis2: Dhis2Runner
 
 
 def test_json_stays_the_exact_value_without_raw_terminal_commands(dhis2: Dhis2Runner) -> None:
-    subject = f"{TITLE}{C1_CSI}2J{RLO}end"
+    subject = f"{TITLE}{C1_CSI}2J{RLO}end\x7f"
     uid = dhis2("messaging", "send", subject, "x", "-u", "fatmata").stdout.strip()
     result = dhis2("--json", "messaging", "get", uid)
     assert json.loads(result.stdout)["subject"] == subject  # exactly what the server holds
     assert terminal_commands(result.stdout.replace("\n", " ")) == []
     assert "\\u009b" in result.stdout and "\\u202e" in result.stdout
+    assert "\\u007f" in result.stdout
 
 
 # -- errors, warnings, progress -------------------------------------------------------------
@@ -137,6 +138,9 @@ def test_an_error_message_shows_controls_escaped(dhis2: Dhis2Runner) -> None:
     assert "no\\x1b]0;PWNED\\x07such" in line
     debug = dhis2("--debug", "messaging", "list", "--filter", f"no{TITLE}such:eq:1", code=1)
     assert "Traceback" in debug.stderr and terminal_commands(debug.stderr) == []
+    # a file name Click itself complains about (from a glob, written by someone else)
+    usage = dhis2("files", "resources", "upload", f"no{TITLE}such.csv", code=2)
+    assert terminal_commands(usage.stderr) == [] and "no\\x1b]0;PWNED" in usage.stderr
     named = dhis2("messaging", "send", "S", "T", "-u", f"no{RLO}body", code=2)
     assert terminal_commands(named.stderr) == [] and "no\\u202ebody" in named.stderr
 
