@@ -240,6 +240,7 @@ def show_me(state: AppState, me: Me) -> None:
             ("superuser", "yes" if me.is_superuser else "no"),
             ("user groups", ", ".join(g.label for g in me.user_groups)),
             ("org units", ", ".join(o.label for o in me.organisation_units)),
+            ("user roles", ", ".join(r.label for r in me.user_roles)),
         ],
     )
 

@@ -255,3 +255,4 @@ def test_system_me_shows_group_and_org_unit_names(dhis2: Dhis2Runner) -> None:
     fields = {ln.split(":", 1)[0]: ln.split(":", 1)[1].strip() for ln in lines(out)}
     assert fields["user groups"] == "National HMIS team"
     assert fields["org units"] == "Sierra Leone"
+    assert fields["user roles"] == "Superuser"
