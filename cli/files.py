@@ -13,6 +13,7 @@ import click
 
 from .commands import EnumChoice, Group, check_paging, json_option, jsonl_option, with_client
 from .output import (
+    PagerTotal,
     Progress,
     echo,
     echo_json,
@@ -20,7 +21,6 @@ from .output import (
     echo_jsonl_stream,
     echo_table,
     emit,
-    pager_total,
 )
 from .state import AppState
 
@@ -142,7 +142,7 @@ def list_documents(
     check_paging(page, all_pages, limit)
     if all_pages or limit:
         with Progress(state, "documents fetched:") as progress:
-            total = pager_total(limit)
+            total = PagerTotal(limit)
             stream = client.files.iter_documents(
                 query=query, page_size=page_size or 200, limit=limit, on_pager=total.seen
             )

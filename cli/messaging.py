@@ -15,6 +15,7 @@ import click
 
 from .commands import EnumChoice, Group, check_paging, json_option, jsonl_option, with_client
 from .output import (
+    PagerTotal,
     Progress,
     echo,
     echo_json,
@@ -22,7 +23,6 @@ from .output import (
     echo_jsonl_stream,
     emit,
     info,
-    pager_total,
 )
 from .state import AppState
 
@@ -252,7 +252,7 @@ def list_conversations(
         emit(state, result, show=views.show_page)
         return
     with Progress(state, "conversations fetched:") as progress:
-        total = pager_total(limit)
+        total = PagerTotal(limit)
         stream = client.messaging.iter_conversations(limit=limit, on_pager=total.seen, **criteria)
 
         def counted() -> Any:

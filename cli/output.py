@@ -436,10 +436,6 @@ class PagerTotal:
             self.value = pager.total if self.limit is None else min(pager.total, self.limit)
 
 
-def pager_total(limit: int | None) -> PagerTotal:
-    return PagerTotal(limit)
-
-
 class Progress:
     """A one-line progress indicator on stderr, drawn only when stderr is a terminal.
 
