@@ -73,9 +73,30 @@ class LazyGroup(click.Group):
             _silence_stdout()
             ctx.exit(141)
         except Exception as exc:  # mapped to an exit code and one stderr line
-            from .errors import to_click_exception
+            from .errors import interrupted, to_click_exception
 
+            if _during_ctrl_c(exc):
+                click.echo(err=True)
+                raise interrupted(ctx.ensure_object(AppState)) from None
             raise to_click_exception(exc, ctx) from exc
+
+
+def _during_ctrl_c(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised while a Ctrl-C was being handled.
+
+    Ctrl-C can land inside ``threading`` internals (a ``Condition.wait`` of a prefetched
+    page), and the cleanup that runs next may then fail with an error of its own, such as
+    ``RuntimeError: cannot release un-acquired lock``. The person pressed Ctrl-C: they get
+    exit 130 and the interrupted message, not an "unexpected error".
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, KeyboardInterrupt):
+            return True
+        seen.add(id(current))
+        current = current.__context__
+    return False
 
 
 def _silence_stdout() -> None:

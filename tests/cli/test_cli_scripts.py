@@ -91,6 +91,27 @@ def test_ctrl_c_while_reading_exits_130_without_a_write_warning(
     assert "interrupted" in run.text and "may already" not in run.text
 
 
+def test_ctrl_c_that_breaks_a_cleanup_is_still_an_interrupt(
+    dhis2: Dhis2Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C inside ``threading`` internals can make the cleanup after it fail (CPython:
+    ``RuntimeError: cannot release un-acquired lock``, seen on a busy machine). That error
+    has the KeyboardInterrupt as its context: it is still the person's Ctrl-C (exit 130),
+    not an "unexpected RuntimeError" (exit 1). The race itself cannot be forced, so its
+    outcome is raised here as CPython raises it."""
+    from dhis2w._sync.messaging import Messaging
+
+    def interrupted_then_cleanup_fails(*_: Any, **__: Any) -> None:
+        try:
+            raise KeyboardInterrupt
+        finally:
+            raise RuntimeError("cannot release un-acquired lock")
+
+    monkeypatch.setattr(Messaging, "list_conversations", interrupted_then_cleanup_fails)
+    result = dhis2("messaging", "list", code=130)
+    assert "interrupted" in result.stderr and "unexpected" not in result.stderr
+
+
 # -- --json is one document or nothing; --jsonl streams lines -------------------------------
 
 
