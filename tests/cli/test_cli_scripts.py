@@ -43,18 +43,31 @@ def admin_client(emulator: EmulatorHandle) -> Client:
     ids=["send", "reply", "feedback"],
 )
 def test_stored_but_not_read_back_prints_the_uid_and_exits_0(
-    dhis2: Dhis2Runner, dhis2_emulator: EmulatorHandle, args: tuple[str, ...]
+    dhis2: Dhis2Runner,
+    dhis2_emulator: EmulatorHandle,
+    monkeypatch: pytest.MonkeyPatch,
+    args: tuple[str, ...],
 ) -> None:
-    dhis2_emulator.faults.unauthorized_next(1, method="GET")  # the read-back GET fails
+    from dhis2w._sync.messaging import Messaging
+
+    read = Messaging.get_conversation
+
+    def read_back_refused(self: Any, uid: str) -> Any:
+        # armed once the write is done, so lookups before it (recipients) are unaffected
+        dhis2_emulator.faults.unauthorized_next(1, method="GET")
+        return read(self, uid)
+
+    monkeypatch.setattr(Messaging, "get_conversation", read_back_refused)
     result = dhis2(*args)  # exit 0
     uid = result.stdout.strip()
     assert UID_RE.match(uid), result.stdout
     assert "warning:" in result.stderr and "do not send it again" in result.stderr
+    monkeypatch.undo()
     with admin_client(dhis2_emulator) as client:  # it really is stored
         texts = [m.text for m in client.messaging.get_conversation(uid).messages]
+    monkeypatch.setattr(Messaging, "get_conversation", read_back_refused)
     assert any(t in ("body", "Stored anyway") for t in texts)
 
-    dhis2_emulator.faults.unauthorized_next(1, method="GET")
     data = dhis2.json(*args)
     assert data["readBack"] is False and UID_RE.match(data["id"])
 
