@@ -52,6 +52,38 @@ def json_option(f: F) -> F:
     )(f)
 
 
+def _set_jsonl(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.ensure_object(AppState).jsonl = True
+
+
+def jsonl_option(f: F) -> F:
+    """``--jsonl``: one compact JSON object per line, written as each page arrives."""
+    return click.option(
+        "--jsonl",
+        is_flag=True,
+        expose_value=False,
+        callback=_set_jsonl,
+        help="Print one JSON object per line, streamed as pages arrive (for --all).",
+    )(f)
+
+
+def check_paging(page: int | None, all_pages: bool, limit: int | None) -> None:
+    """Refuse option combinations that would be silently ignored (exit 2, before any request).
+
+    ``--page`` picks one page; ``--all`` and ``--limit`` walk the pages from the first, so
+    together they contradict each other. ``--json`` is one document and ``--jsonl`` a stream
+    of lines: asking for both is asking for two outputs on one stdout.
+    """
+    ctx = click.get_current_context()
+    state = ctx.ensure_object(AppState)
+    if page is not None and (all_pages or limit):
+        other = "--all" if all_pages else "--limit"
+        raise click.UsageError(f"--page cannot be used with {other}: {other} starts at page 1")
+    if state.json and state.jsonl:
+        raise click.UsageError("--json and --jsonl cannot be used together: choose one")
+
+
 def with_client(f: F) -> F:
     """Open a :class:`dhis2w.Client` for the command; pass ``state, client`` first."""
 

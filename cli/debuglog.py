@@ -14,7 +14,9 @@ class CurrentStderrHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            sys.stderr.write(self.format(record) + "\n")
+            from dhis2w._printable import printable
+
+            sys.stderr.write(printable(self.format(record), keep_lines=True) + "\n")
         except Exception:  # logging must never break a command
             self.handleError(record)
 

@@ -11,8 +11,17 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from .commands import EnumChoice, Group, json_option, with_client
-from .output import Progress, echo, echo_json, echo_table, emit
+from .commands import EnumChoice, Group, check_paging, json_option, jsonl_option, with_client
+from .output import (
+    PagerTotal,
+    Progress,
+    echo,
+    echo_json,
+    echo_json_stream,
+    echo_jsonl_stream,
+    echo_table,
+    emit,
+)
 from .state import AppState
 
 if TYPE_CHECKING:
@@ -53,7 +62,12 @@ def upload_resource(
     no_wait: bool,
 ) -> None:
     """Upload a file; prints its UID (waits until the server has stored it)."""
-    with Progress(state, f"uploading {path.name}") as progress:
+    from .messaging import UPLOAD_AGAIN
+
+    with (
+        Progress(state, f"uploading {path.name}") as progress,
+        state.write(f"uploading {path.name}", UPLOAD_AGAIN),
+    ):
         fr = client.files.upload_file_resource(
             path,
             filename=filename,
@@ -94,6 +108,10 @@ def download_resource(state: AppState, client: Client, uid: str, dest: str | Non
 
 # -- documents --------------------------------------------------------------------------
 
+_CHECK_DOCUMENTS = (
+    "`dhis2w files documents list` shows whether it was added before you add it again"
+)
+
 
 @files.group("documents")
 def documents() -> None:
@@ -102,26 +120,61 @@ def documents() -> None:
 
 @documents.command("list")
 @click.option("-q", "--query", help="Only documents whose name matches.")
-@click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
-@click.option("--page-size", type=click.IntRange(1, 10_000), default=50, show_default=True)
+@click.option("--page", type=click.IntRange(min=1), help="Page number.  [default: 1]")
+@click.option("--page-size", type=click.IntRange(1, 10_000), help="[default: 50, --all: 200]")
+@click.option("--all", "all_pages", is_flag=True, help="Stream every page.")
+@click.option("--limit", type=click.IntRange(min=1), help="Stop after N (implies --all).")
 @json_option
+@jsonl_option
 @with_client
 def list_documents(
-    state: AppState, client: Client, query: str | None, page: int, page_size: int
+    state: AppState,
+    client: Client,
+    query: str | None,
+    page: int | None,
+    page_size: int | None,
+    all_pages: bool,
+    limit: int | None,
 ) -> None:
-    """List documents."""
+    """List documents (one page, or --all)."""
     from .views import DOCUMENT_COLUMNS, document_row, pager_footer
 
-    result = client.files.list_documents(query=query, page=page, page_size=page_size)
-    if state.json:
-        echo_json(result)
-        return
-    docs = result.documents
+    check_paging(page, all_pages, limit)
+    if all_pages or limit:
+        with Progress(state, "documents fetched:") as progress:
+            total = PagerTotal(limit)
+            stream = client.files.iter_documents(
+                query=query, page_size=page_size or 200, limit=limit, on_pager=total.seen
+            )
+
+            def counted() -> Any:
+                for n, doc in enumerate(stream, 1):
+                    progress.count(n, total.value)
+                    yield doc
+
+            if state.jsonl:
+                echo_jsonl_stream(counted())
+                return
+            if state.json:
+                echo_json_stream(counted())
+                return
+            docs = list(counted())
+        footer = f"total {len(docs)}"
+    else:
+        result = client.files.list_documents(query=query, page=page or 1, page_size=page_size or 50)
+        if state.jsonl:
+            echo_jsonl_stream(result.documents)
+            return
+        if state.json:
+            echo_json(result)
+            return
+        docs = result.documents
+        footer = pager_footer(result.pager, len(docs))
     if docs:
         echo_table(state, DOCUMENT_COLUMNS, [document_row(d) for d in docs])
     else:
         echo(state, "no documents")
-    echo(state, pager_footer(result.pager, len(docs)), dim=True)
+    echo(state, footer, dim=True)
 
 
 @documents.command("get")
@@ -143,7 +196,10 @@ def get_document(state: AppState, client: Client, uid: str) -> None:
 @with_client
 def upload_document(state: AppState, client: Client, path: Path, name: str | None) -> None:
     """Upload a file as a document; prints its UID."""
-    with Progress(state, f"uploading {path.name}") as progress:
+    with (
+        Progress(state, f"uploading {path.name}") as progress,
+        state.write(f"uploading {path.name}", _CHECK_DOCUMENTS),
+    ):
         doc = client.files.upload_document(path, name=name or path.name, progress=progress.bytes)
     emit(state, doc, doc.id)
 
@@ -155,7 +211,8 @@ def upload_document(state: AppState, client: Client, path: Path, name: str | Non
 @with_client
 def add_url(state: AppState, client: Client, name: str, url: str) -> None:
     """Add an external (link) document; prints its UID."""
-    doc = client.files.create_external_document(name=name, url=url)
+    with state.write("adding the document", _CHECK_DOCUMENTS):
+        doc = client.files.create_external_document(name=name, url=url)
     emit(state, doc, doc.id)
 
 
@@ -180,5 +237,7 @@ def download_document(state: AppState, client: Client, uid: str, dest: str | Non
 @with_client
 def delete_document(state: AppState, client: Client, uid: str) -> None:
     """Delete a document."""
-    client.files.delete_document(uid)
+    gone = f"`dhis2w files documents get {uid}` shows whether it is gone"
+    with state.write("deleting the document", gone):
+        client.files.delete_document(uid)
     emit(state, {"id": uid, "deleted": True}, f"{uid}  deleted")

@@ -52,16 +52,51 @@ class LazyGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.ClickException, click.Abort):
+        except click.ClickException as exc:
+            # Click's usage errors quote the value given: a file name from a glob, written
+            # by someone else, is file-system text like any other, so printable too.
+            from dhis2w._printable import printable
+
+            exc.message = printable(exc.message)  # type: ignore[misc]  # Final, Click only reads it
             raise
+        except (click.exceptions.Exit, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            # Ctrl-C: exit 130 (not Click's "Aborted!", exit 1), and during a write say that
+            # the server may already have done it, so nobody blindly runs it again.
+            from .errors import interrupted
+
+            click.echo(err=True)  # end the "^C" line the terminal echoed
+            raise interrupted(ctx.ensure_object(AppState)) from None
         except BrokenPipeError:
             # `dhis2w ... | head`: the reader left; stop quietly, like git (128 + SIGPIPE).
             _silence_stdout()
             ctx.exit(141)
         except Exception as exc:  # mapped to an exit code and one stderr line
-            from .errors import to_click_exception
+            from .errors import interrupted, to_click_exception
 
+            if _during_ctrl_c(exc):
+                click.echo(err=True)
+                raise interrupted(ctx.ensure_object(AppState)) from None
             raise to_click_exception(exc, ctx) from exc
+
+
+def _during_ctrl_c(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised while a Ctrl-C was being handled.
+
+    Ctrl-C can land inside ``threading`` internals (a ``Condition.wait`` of a prefetched
+    page), and the cleanup that runs next may then fail with an error of its own, such as
+    ``RuntimeError: cannot release un-acquired lock``. The person pressed Ctrl-C: they get
+    exit 130 and the interrupted message, not an "unexpected error".
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, KeyboardInterrupt):
+            return True
+        seen.add(id(current))
+        current = current.__context__
+    return False
 
 
 def _silence_stdout() -> None:
@@ -133,8 +168,10 @@ def _show_warning(
     Python's default format points at a source line of dhis2w, which means nothing to
     someone at a shell prompt.
     """
+    from dhis2w._printable import printable
+
     stream = file if file is not None else sys.stderr
-    stream.write(f"dhis2w: warning: {message}\n")
+    stream.write(f"dhis2w: warning: {printable(str(message))}\n")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -13,13 +13,23 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from .commands import EnumChoice, Group, json_option, with_client
-from .output import Progress, echo, echo_json, echo_json_stream, emit, info
+from .commands import EnumChoice, Group, check_paging, json_option, jsonl_option, with_client
+from .output import (
+    PagerTotal,
+    Progress,
+    echo,
+    echo_json,
+    echo_json_stream,
+    echo_jsonl_stream,
+    emit,
+    info,
+)
 from .state import AppState
 
 if TYPE_CHECKING:
     from dhis2w import Client
     from dhis2w._wire import Recipients
+    from dhis2w.models import MessageConversation
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -126,7 +136,10 @@ def upload_attachments(
 
     result = [check_uid(uid, "attachment") for uid in uids]
     for path in paths:
-        with Progress(state, f"uploading {path.name}") as progress:
+        with (
+            Progress(state, f"uploading {path.name}") as progress,
+            state.write(f"uploading {path.name}", UPLOAD_AGAIN),
+        ):
             fr = client.files.upload_file_resource(
                 path, domain="MESSAGE_ATTACHMENT", wait=True, progress=progress.bytes
             )
@@ -134,6 +147,37 @@ def upload_attachments(
             info(f"uploaded {path.name} as {fr.id}")
         result.append(fr.id)
     return result
+
+
+#: What an interrupted upload leaves: at most a file resource nothing refers to.
+UPLOAD_AGAIN = (
+    "an interrupted upload leaves at most an unused file resource: uploading again is safe"
+)
+
+
+def write_message(
+    state: AppState, what: str, check: str, call: Callable[[], MessageConversation]
+) -> MessageConversation | None:
+    """Run a send / reply / feedback ``call``; ``None`` when it was stored but not read back.
+
+    That case is a success: the stored UID goes to stdout (alone, or as JSON) and a warning to
+    stderr, and the exit code is 0, because a script that saw a failure would send the
+    message a second time. Ctrl-C during the call says the message may already be sent.
+    """
+    from dhis2w.errors import ReadBackError
+
+    try:
+        with Progress(state, what) as progress, state.write(what, check):
+            progress.status("…")
+            return call()
+    except ReadBackError as exc:
+        state.writing = None  # the write is done; only reading it back failed
+        if state.json:
+            echo_json({"id": exc.uid, "readBack": False})
+        else:
+            echo(state, exc.uid)
+        info(f"dhis2w: warning: {exc}")
+        return None
 
 
 # -- reading ----------------------------------------------------------------------------
@@ -155,11 +199,12 @@ def upload_attachments(
 @click.option("--assignee", metavar="USER", help="Only tickets assigned to USER (UID or name).")
 @click.option("-q", "--query", help="Search subject, text and sender.")
 @click.option("--order", default="lastMessage:desc", show_default=True, help="DHIS2 order.")
-@click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--page", type=click.IntRange(min=1), help="Page number.  [default: 1]")
 @click.option("--page-size", type=click.IntRange(1, 10_000), help="[default: 50, --all: 200]")
 @click.option("--all", "all_pages", is_flag=True, help="Stream every page.")
 @click.option("--limit", type=click.IntRange(min=1), help="Stop after N (implies --all).")
 @json_option
+@jsonl_option
 @with_client
 def list_conversations(
     state: AppState,
@@ -173,13 +218,15 @@ def list_conversations(
     assignee: str | None,
     query: str | None,
     order: str,
-    page: int,
+    page: int | None,
     page_size: int | None,
     all_pages: bool,
     limit: int | None,
 ) -> None:
     """List conversations of your inbox, newest first (one page, or --all)."""
     from . import views
+
+    check_paging(page, all_pages, limit)
 
     criteria: dict[str, Any] = {
         "filter": list(filters) or None,
@@ -195,17 +242,24 @@ def list_conversations(
     if page_size is not None:
         criteria["page_size"] = page_size
     if not (all_pages or limit):
-        result = client.messaging.list_conversations(page=page, **criteria)
+        result = client.messaging.list_conversations(page=page or 1, **criteria)
+        if state.jsonl:
+            echo_jsonl_stream(result.conversations)
+            return
         emit(state, result, show=views.show_page)
         return
-    stream = client.messaging.iter_conversations(limit=limit, **criteria)
     with Progress(state, "conversations fetched:") as progress:
+        total = PagerTotal(limit)
+        stream = client.messaging.iter_conversations(limit=limit, on_pager=total.seen, **criteria)
 
         def counted() -> Any:
             for n, conv in enumerate(stream, 1):
-                progress.count(n)
+                progress.count(n, total.value)
                 yield conv
 
+        if state.jsonl:
+            echo_jsonl_stream(counted())
+            return
         if state.json:
             echo_json_stream(counted())
             return
@@ -261,7 +315,14 @@ def send(
     body = read_text(text)
     recipients = resolve_recipients(client, users, user_groups, org_units)
     files = upload_attachments(state, client, attachments, attach_paths)
-    conv = client.messaging.send(subject=subject, text=body, attachments=files, **recipients)
+    conv = write_message(
+        state,
+        "sending the message",
+        "`dhis2w messaging list --limit 5` shows whether it arrived before you send it again",
+        lambda: client.messaging.send(subject=subject, text=body, attachments=files, **recipients),
+    )
+    if conv is None:
+        return
     if state.json:
         echo_json(conv)
         return
@@ -291,7 +352,14 @@ def reply(
     check_uid(uid, "conversation")  # before any --attach upload
     body = read_text(text)
     files = upload_attachments(state, client, attachments, attach_paths)
-    conv = client.messaging.reply(uid, text=body, internal=internal, attachments=files)
+    conv = write_message(
+        state,
+        "sending the reply",
+        f"`dhis2w messaging get {uid}` shows whether it arrived before you reply again",
+        lambda: client.messaging.reply(uid, text=body, internal=internal, attachments=files),
+    )
+    if conv is None:
+        return
     if state.json:
         echo_json(conv)
         return
@@ -307,8 +375,16 @@ def reply(
 def feedback(state: AppState, client: Client, subject: str, text: str) -> None:
     """Send feedback to the system's feedback recipients (a TICKET); prints its UID."""
     require_text(subject, "subject")
-    conv = client.messaging.send_feedback(subject=subject, text=read_text(text))
-    emit(state, conv, conv.id)
+    body = read_text(text)
+    conv = write_message(
+        state,
+        "sending the feedback",
+        "`dhis2w messaging list --type TICKET --limit 5` shows whether it arrived "
+        "before you send it again",
+        lambda: client.messaging.send_feedback(subject=subject, text=body),
+    )
+    if conv is not None:
+        emit(state, conv, conv.id)
 
 
 @messaging.command("add-recipients")
@@ -326,7 +402,8 @@ def add_recipients(
 ) -> None:
     """Add users, groups or org units to an existing conversation."""
     recipients = resolve_recipients(client, users, user_groups, org_units)
-    client.messaging.add_recipients(uid, **recipients)
+    with state.write("adding the recipients", _check_get(uid)):
+        client.messaging.add_recipients(uid, **recipients)
     if state.json:
         echo_json(
             {
@@ -358,7 +435,9 @@ def _bulk(name: str, method: str, done: str, not_done: str, doc: str) -> click.C
     @json_option
     @with_client
     def command(state: AppState, client: Client, uids: tuple[str, ...]) -> None:
-        changed = getattr(client.messaging, method)(list(uids))
+        check = _check_get(uids[0]) if len(uids) == 1 else "`dhis2w messaging list`"
+        with state.write(f"changing {len(uids)} conversation(s)", check):
+            changed = getattr(client.messaging, method)(list(uids))
         if state.json:
             echo_json(changed)
         else:
@@ -417,7 +496,8 @@ _bulk(
 @with_client
 def set_priority(state: AppState, client: Client, uid: str, priority: Any) -> None:
     """Set a conversation's priority (NONE, LOW, MEDIUM, HIGH; any case)."""
-    client.messaging.set_priority(uid, priority)
+    with state.write("setting the priority", _check_get(uid)):
+        client.messaging.set_priority(uid, priority)
     _report(state, {"id": uid, "priority": priority.value}, f"{uid}  priority {priority.value}")
 
 
@@ -428,7 +508,8 @@ def set_priority(state: AppState, client: Client, uid: str, priority: Any) -> No
 @with_client
 def set_status(state: AppState, client: Client, uid: str, status: Any) -> None:
     """Set a ticket's status (NONE, OPEN, PENDING, INVALID, SOLVED; any case)."""
-    client.messaging.set_status(uid, status)
+    with state.write("setting the status", _check_get(uid)):
+        client.messaging.set_status(uid, status)
     _report(state, {"id": uid, "status": status.value}, f"{uid}  status {status.value}")
 
 
@@ -440,7 +521,8 @@ def set_status(state: AppState, client: Client, uid: str, status: Any) -> None:
 def assign(state: AppState, client: Client, uid: str, user: str) -> None:
     """Assign a conversation to USER (UID or username / name)."""
     user_uid = client.directory.resolve_users([user])[0]
-    client.messaging.assign(uid, user_uid)
+    with state.write("assigning the conversation", _check_get(uid)):
+        client.messaging.assign(uid, user_uid)
     _report(state, {"id": uid, "assignee": user_uid}, f"{uid}  assigned to {user} ({user_uid})")
 
 
@@ -450,12 +532,17 @@ def assign(state: AppState, client: Client, uid: str, user: str) -> None:
 @with_client
 def unassign(state: AppState, client: Client, uid: str) -> None:
     """Remove the assignee of a conversation."""
-    client.messaging.unassign(uid)
+    with state.write("unassigning the conversation", _check_get(uid)):
+        client.messaging.unassign(uid)
     _report(state, {"id": uid, "assignee": None}, f"{uid}  unassigned")
 
 
 def _report(state: AppState, data: dict[str, Any], line: str) -> None:
     emit(state, data, line)
+
+
+def _check_get(uid: str) -> str:
+    return f"`dhis2w messaging get {uid}` shows whether it was done"
 
 
 # -- attachments ------------------------------------------------------------------------

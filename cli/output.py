@@ -1,5 +1,10 @@
 """Everything the CLI prints: JSON for scripts, tables for people, progress on stderr.
 
+Every string that reaches the terminal goes through these helpers, and each of them makes
+text from a server or a file :func:`~dhis2w._printable.printable` before adding its own
+colours: the only escape sequences dhis2w writes are those colours (and the progress line's
+own redraw).
+
 Tables are hand-rolled with ``click.style`` (no rich): widths fit the terminal
 (``shutil.get_terminal_size``, so ``COLUMNS`` works too), the flexible column is truncated
 with an ellipsis, and colour is applied only when :attr:`AppState.color` says so. JSON is
@@ -8,6 +13,7 @@ msgspec-encoded ``to_builtins`` of the library's own result, alone on stdout.
 
 from __future__ import annotations
 
+import re
 import shutil
 import sys
 import time
@@ -16,6 +22,8 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import click
+
+from dhis2w._printable import BIDI_CONTROLS, printable
 
 from .state import AppState
 
@@ -27,31 +35,83 @@ T = TypeVar("T")
 # -- JSON -------------------------------------------------------------------------------
 
 
-def json_bytes(obj: Any) -> bytes:
-    """Plain JSON (camelCase, as on the wire) of a library result, pretty-printed."""
+#: Characters JSON may carry raw inside a string that a terminal would still act on: DEL,
+#: C1 controls (8-bit CSI/OSC) and bidi controls. msgspec escapes C0 already.
+_JSON_RAW_UNSAFE = re.compile("[\x7f-\x9f" + BIDI_CONTROLS + "]")
+
+
+def _json_terminal_safe(text: str) -> str:
+    """``text`` (JSON) with raw DEL / C1 / bidi controls written as ``\\uXXXX`` escapes.
+
+    The same JSON value (a parser reads back exactly the server's string), but nothing in it
+    acts on a terminal when the JSON is printed to one. These characters can only occur
+    inside JSON strings, so a plain substitution is safe.
+    """
+    if _JSON_RAW_UNSAFE.search(text) is None:
+        return text
+    return _JSON_RAW_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def json_text(obj: Any, *, indent: int = 2) -> str:
+    """Plain JSON (camelCase, as on the wire) of a library result: pretty-printed, or one
+    line with ``indent=0``."""
     import msgspec
 
     from dhis2w.models import to_builtins
 
-    return msgspec.json.format(msgspec.json.encode(to_builtins(obj)), indent=2)
+    raw = msgspec.json.encode(to_builtins(obj))
+    if indent:
+        raw = msgspec.json.format(raw, indent=indent)
+    return _json_terminal_safe(raw.decode())
+
+
+def json_bytes(obj: Any) -> bytes:
+    """:func:`json_text` as UTF-8 bytes."""
+    return json_text(obj).encode()
 
 
 def echo_json(obj: Any) -> None:
     """Print ``obj`` as JSON, alone on stdout."""
-    click.echo(json_bytes(obj).decode())
+    click.echo(json_text(obj))
 
 
 def echo_json_stream(items: Iterable[Any]) -> int:
-    """Print a JSON array one element at a time, so ``--all`` never holds every page."""
-    out = sys.stdout
+    """Print every item as one JSON array, or nothing at all if iterating fails.
+
+    A script reading ``--json`` must get one complete document, never half an array that
+    does not parse. The array is built in a temporary file (spilled to disk past a few MB,
+    so a long ``--all`` does not grow memory with the inbox) and copied to stdout only once
+    the last page has arrived. ``--jsonl`` is the streaming alternative.
+    """
+    import shutil
+    import tempfile
+
     count = 0
-    out.write("[")
+    with tempfile.SpooledTemporaryFile(max_size=4 << 20, mode="w+", encoding="utf-8") as buf:
+        buf.write("[")
+        for item in items:
+            body = json_text(item).replace("\n", "\n  ")
+            buf.write(("," if count else "") + "\n  " + body)
+            count += 1
+        buf.write("\n]\n" if count else "]\n")
+        buf.seek(0)
+        shutil.copyfileobj(buf, sys.stdout)
+    sys.stdout.flush()
+    return count
+
+
+def echo_jsonl_stream(items: Iterable[Any]) -> int:
+    """Print each item as one compact JSON line as soon as it arrives (``--jsonl``).
+
+    Every line is written whole and flushed, so a reader (``jq``, a pipe) always sees
+    complete objects; if a later page fails, the lines already written stand and the exit
+    code says the list is incomplete.
+    """
+    count = 0
     for item in items:
-        body = json_bytes(item).decode().replace("\n", "\n  ")
-        out.write(("," if count else "") + "\n  " + body)
+        sys.stdout.write(json_text(item, indent=0) + "\n")
+        sys.stdout.flush()
         count += 1
-    out.write("\n]\n" if count else "]\n")
-    out.flush()
     return count
 
 
@@ -78,31 +138,26 @@ def fmt_bytes(n: int | None) -> str:
     return f"{n} B"  # pragma: no cover
 
 
-def _char_widths(text: str) -> Iterator[tuple[str, int]]:
-    """Each character with the terminal columns it adds: CJK and emoji 2, marks 0."""
-    import unicodedata
-
-    previous = 0
-    for ch in text:
-        if ch == "\ufe0f":  # emoji presentation: a narrow symbol (⚠) becomes 2 wide
-            yield ch, 1 if previous == 1 else 0
-            previous = 2
-        elif unicodedata.combining(ch) or unicodedata.category(ch) in ("Cf", "Mn", "Me"):
-            yield ch, 0  # accents typed as combining marks, zero-width joiners, ...
-        else:
-            previous = 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
-            yield ch, previous
-
-
 def display_width(text: str) -> int:
-    """Terminal columns ``text`` takes.
+    """Terminal columns ``text`` takes (``text`` already made :func:`printable`).
 
     ``len`` is wrong for exactly the subjects DHIS2 users write (``📢``, ``疟疾``, accents
-    typed as combining marks), and a table padded by ``len`` is misaligned.
+    typed as combining marks, ``👩‍⚕️``, ``👍🏽``), and a table padded by ``len`` is misaligned.
+    ``wcwidth`` measures whole grapheme clusters as terminals draw them.
     """
     if text.isascii():
         return len(text)
-    return sum(w for _, w in _char_widths(text))
+    import wcwidth
+
+    return int(wcwidth.width(text))
+
+
+def _graphemes(text: str) -> Iterator[tuple[str, int]]:
+    """Each user-perceived character (an emoji ZWJ sequence is one) with its columns."""
+    import wcwidth
+
+    for cluster in wcwidth.iter_graphemes(text):
+        yield cluster, int(wcwidth.width(cluster))
 
 
 def pad(text: str, width: int, align: str = "<") -> str:
@@ -111,30 +166,52 @@ def pad(text: str, width: int, align: str = "<") -> str:
     return fill + text if align == ">" else text + fill
 
 
+def one_line(text: str) -> str:
+    """Server text as one table line: whitespace runs (newlines too) become one space, and
+    anything a terminal would act on is shown as an escape (:func:`printable`)."""
+    return printable(" ".join(text.split()))
+
+
 def truncate(text: str, width: int) -> str:
-    """Cut ``text`` to ``width`` terminal columns, marking the cut with an ellipsis."""
-    text = " ".join(text.split())  # tables are one line per row
+    """Cut ``text`` to ``width`` terminal columns, marking the cut with an ellipsis.
+
+    The cut falls between grapheme clusters, never inside one: half an emoji ZWJ sequence or
+    a letter without its accent would draw as something else. ``text`` holds no escape
+    sequence to split (:func:`one_line` made it printable); colours are added afterwards.
+    """
+    text = one_line(text)  # tables are one line per row
     if display_width(text) <= width:
         return text
     if width <= 0:
         return ""
     budget, used, kept = width - 1, 0, []  # keep one column for the ellipsis
-    for ch, w in _char_widths(text):
+    for cluster, w in _graphemes(text):
         if used + w > budget:
             break
-        kept.append(ch)
+        kept.append(cluster)
         used += w
     # a wide character that did not fit leaves a column over: pad it, never misalign
     return pad("".join(kept) + ELLIPSIS, width)
 
 
 def styled(state: AppState, text: str, **style: Any) -> str:
+    """``text`` (made printable) in our colours, when colour is on."""
+    text = printable(text, keep_lines=True)
     return click.style(text, **style) if state.color and style else text
 
 
 def echo(state: AppState, text: str = "", **style: Any) -> None:
-    """Print a line on stdout, styled only when colour is on."""
+    """Print a line on stdout, made printable, styled only when colour is on."""
     click.echo(styled(state, text, **style), color=state.color)
+
+
+def echo_parts(state: AppState, *parts: str | Cell) -> None:
+    """One line built from plain text and styled :class:`Cell` parts, each made printable
+    before its own colour is added (so a part's colour never applies to server bytes raw)."""
+    line = "".join(
+        styled(state, p.text, **p.style) if isinstance(p, Cell) else printable(p) for p in parts
+    )
+    click.echo(line, color=state.color)
 
 
 def emit(
@@ -157,7 +234,7 @@ def emit(
 
 def info(message: str) -> None:
     """A note for the person (stderr), which never pollutes stdout for scripts."""
-    click.echo(message, err=True)
+    click.echo(printable(message, keep_lines=True), err=True)
 
 
 # -- tables -----------------------------------------------------------------------------
@@ -209,7 +286,7 @@ class Cell:
     __slots__ = ("style", "text")
 
     def __init__(self, text: str, style: dict[str, Any] | None = None) -> None:
-        self.text = text
+        self.text = one_line(text)
         self.style = style or {}
 
 
@@ -256,9 +333,7 @@ def column_widths(
 ) -> list[int]:
     """Each column's width in terminal columns; 0 for a column hidden to fit ``width``."""
     naturals = [
-        max(
-            [display_width(col.header), *(display_width(" ".join(r[i].text.split())) for r in rows)]
-        )
+        max([display_width(col.header), *(display_width(r[i].text) for r in rows)])
         for i, col in enumerate(columns)
     ]
     shown = list(range(len(columns)))
@@ -323,26 +398,42 @@ def echo_table(
 
 def echo_fields(state: AppState, pairs: Iterable[tuple[str, Any]]) -> None:
     """A two-column "key: value" block for one object; empty values are skipped and
-    booleans read as yes/no (people, not Python, read this)."""
+    booleans read as yes/no (people, not Python, read this). A value is printed on one
+    line, made printable; a :class:`Cell` value keeps its colour."""
     items = [(k, _human(v)) for k, v in pairs]
-    items = [(k, v) for k, v in items if v != ""]
+    items = [(k, v) for k, v in items if v.text != ""]
     if not items:
         return
     key_width = max(len(k) for k, _ in items) + 1
     for key, value in items:
         label = styled(state, f"{key}:".ljust(key_width), bold=True)
-        click.echo(f"{label} {value}", color=state.color)
+        click.echo(f"{label} {styled(state, value.text, **value.style)}", color=state.color)
 
 
-def _human(value: Any) -> str:
+def _human(value: Any) -> Cell:
+    if isinstance(value, Cell):
+        return value
     if value is None:
-        return ""
+        return Cell("")
     if isinstance(value, bool):
-        return "yes" if value else "no"
-    return str(value)
+        return Cell("yes" if value else "no")
+    return Cell(str(value))
 
 
 # -- progress ---------------------------------------------------------------------------
+
+
+class PagerTotal:
+    """How many items a ``--all`` listing will show: the first page's pager ``total``, capped
+    by ``--limit``. Pass :meth:`seen` as the library's ``on_pager`` callback."""
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit = limit
+        self.value: int | None = limit
+
+    def seen(self, pager: Any) -> None:
+        if pager is not None:
+            self.value = pager.total if self.limit is None else min(pager.total, self.limit)
 
 
 class Progress:
@@ -354,7 +445,7 @@ class Progress:
 
     def __init__(self, state: AppState, label: str) -> None:
         self.enabled = state.progress
-        self.label = label
+        self.label = printable(label)  # a file name: made printable like any other text
         self._last = 0.0
         self._drawn = False
 
@@ -374,11 +465,16 @@ class Progress:
             return
         self._last = now
         self._drawn = True
-        sys.stderr.write(f"\r\x1b[K{self.label} {text}")
+        sys.stderr.write(f"\r\x1b[K{self.label} {printable(text)}")
         sys.stderr.flush()
 
-    def count(self, n: int) -> None:
-        self._draw(f"{n}")
+    def count(self, n: int, total: int | None = None) -> None:
+        """Items so far, and out of how many once the first page's pager said so."""
+        self._draw(f"{n:,}" if total is None else f"{n:,} / {total:,}")
+
+    def status(self, text: str) -> None:
+        """Show ``text`` now (a slow step, such as the send itself, that has no count)."""
+        self._draw(text, force=True)
 
     def bytes(self, done: int, total: int | None) -> None:
         if total:

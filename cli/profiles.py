@@ -232,6 +232,7 @@ def verify(state: AppState, name: str | None) -> None:
     from dhis2w import Client, load_profile
 
     p = load_profile(name or state.profile_name)
+    state.profile = p  # an error's hint names it
     with Client(p) as client:
         me = client.system.me()
         si = client.system.info()

@@ -25,9 +25,14 @@ class AppState:
     def __init__(self) -> None:
         self.profile_name: str | None = None
         self.json = False
+        self.jsonl = False  # --jsonl: one JSON object per line, streamed
         self.debug = False
         self.color_flag: bool | None = None  # --color / --no-color; None means "auto"
         self.command_path = "dhis2w"  # the command being run, for error lines
+        self.profile: Profile | None = None  # the profile in use, once loaded (for hints)
+        #: (what is being done, how to find out whether it happened) while a command is
+        #: changing something on the server: Ctrl-C then warns it may already be done.
+        self.writing: tuple[str, str] | None = None
 
     @property
     def color(self) -> bool:
@@ -53,7 +58,20 @@ class AppState:
         """The profile named by ``--profile``, else the library's precedence rules."""
         from dhis2w import load_profile
 
-        return load_profile(self.profile_name)
+        self.profile = load_profile(self.profile_name)
+        return self.profile
+
+    @contextmanager
+    def write(self, what: str, check: str) -> Iterator[None]:
+        """Mark a change being made on the server: ``what`` ("sending the message") and
+        ``check``, how to see whether it happened ("run `dhis2w messaging list`").
+
+        Left set when the block raises, so the Ctrl-C handler (which runs after the block
+        was left) still knows a write was under way.
+        """
+        self.writing = (what, check)
+        yield
+        self.writing = None
 
     @contextmanager
     def client(self) -> Iterator[Client]:

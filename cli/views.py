@@ -1,6 +1,9 @@
 """How library objects look in a terminal: rows and blocks built from the msgspec models.
 
 Only attribute access on the models the library returns; no wire knowledge lives here.
+Every line goes out through :mod:`.output` (``echo``, ``echo_parts``, ``echo_fields``,
+tables), which makes the server's text printable before adding colour: nothing here calls
+``click.echo`` on server text directly.
 """
 
 from __future__ import annotations
@@ -8,17 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-import click
-
 from .output import (
     Cell,
     Column,
     echo,
     echo_fields,
+    echo_parts,
     echo_table,
     fmt_bytes,
     fmt_time,
-    styled,
     terminal_width,
 )
 from .state import AppState
@@ -110,7 +111,7 @@ def show_conversation(state: AppState, conv: MessageConversation) -> None:
         state,
         [
             ("id", conv.id),
-            ("type", styled(state, mtype, **type_style(mtype))),
+            ("type", Cell(mtype, type_style(mtype))),
             ("status", _value(conv.status)),
             ("priority", _value(conv.priority)),
             ("assignee", conv.assignee.label if conv.assignee else None),
@@ -125,31 +126,41 @@ def show_conversation(state: AppState, conv: MessageConversation) -> None:
             who = um.user.label if um.user else "?"
             if um.user and um.user.username and um.user.username != who:
                 who = f"{who} ({um.user.username})"
-            state_txt = "read" if um.read else styled(state, "unread", fg="yellow", bold=True)
+            state_txt = Cell("read") if um.read else Cell("unread", {"fg": "yellow", "bold": True})
             flag = ", follow-up" if um.follow_up else ""
-            click.echo(f"  {who}: {state_txt}{flag}", color=state.color)
+            echo_parts(state, f"  {who}: ", state_txt, flag)
     for msg in conv.messages:
-        click.echo("")
+        echo(state)
         sender = msg.sender.label if msg.sender else "system"
-        internal = styled(state, " [internal]", fg="magenta") if msg.internal else ""
-        line = f"── {fmt_time(msg.created)}  {styled(state, sender, bold=True)}{internal}"
-        click.echo(line, color=state.color)
+        internal = Cell(" [internal]", {"fg": "magenta"}) if msg.internal else ""
+        echo_parts(state, f"── {fmt_time(msg.created)}  ", Cell(sender, {"bold": True}), internal)
         for text_line in wrap_text(msg.text or msg.name or ""):
-            click.echo(f"   {text_line}")
+            echo(state, f"   {text_line}")
         for att in msg.attachments:
             size = f", {fmt_bytes(att.content_length)}" if att.content_length else ""
             label = att.name or att.display_name or "?"
-            click.echo(f"   attachment: {label} ({att.id}{size}) [message {msg.id}]")
+            echo_parts(state, f"   attachment: {label} ({att.id}{size}) [message {msg.id}]")
 
 
-def wrap_text(text: str) -> list[str]:
-    """A message body wrapped to the terminal (indent 3), keeping its own line breaks."""
-    import textwrap
+def wrap_text(text: str, width: int | None = None) -> list[str]:
+    """A message body wrapped to ``width`` (default: the terminal, less the 3-column indent),
+    keeping its own line breaks.
 
-    width = max(terminal_width() - 3, 20)
+    Measured in terminal cells (``wcwidth``), not characters: a line of Chinese or emoji is
+    twice as wide as its length, and a text without spaces (Chinese, Lao, a long URL) is
+    broken where it has to be rather than left running past the edge. Each line is made
+    printable first, so an escape sequence in the text is shown, never run, and the escapes
+    are measured as the characters they are drawn as.
+    """
+    import wcwidth
+
+    from dhis2w._printable import printable
+
+    width = max((terminal_width() if width is None else width) - 3, 20)
     out: list[str] = []
     for line in text.splitlines() or [""]:
-        out.extend(textwrap.wrap(line, width, break_long_words=False) or [""])
+        line = printable(line.expandtabs(4))
+        out.extend(wcwidth.wrap(line, width, break_long_words=True, break_on_hyphens=False) or [""])
     return out
 
 
@@ -229,6 +240,7 @@ def show_me(state: AppState, me: Me) -> None:
             ("superuser", "yes" if me.is_superuser else "no"),
             ("user groups", ", ".join(g.label for g in me.user_groups)),
             ("org units", ", ".join(o.label for o in me.organisation_units)),
+            ("user roles", ", ".join(r.label for r in me.user_roles)),
         ],
     )
 

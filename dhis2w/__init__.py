@@ -80,6 +80,7 @@ _EXPORTS: dict[str, str] = {
     "TransportError": "dhis2w.errors",
     "UnexpectedResponseError": "dhis2w.errors",
     "UnknownNameError": "dhis2w.errors",
+    "UnknownProfileError": "dhis2w.errors",
 }
 
 __all__ = [
@@ -125,6 +126,7 @@ __all__ = [
     "TransportError",
     "UnexpectedResponseError",
     "UnknownNameError",
+    "UnknownProfileError",
     "User",
     "UserGroup",
     "UserMessage",
@@ -181,6 +183,7 @@ if TYPE_CHECKING:  # static names for type checkers and IDEs
         TransportError,
         UnexpectedResponseError,
         UnknownNameError,
+        UnknownProfileError,
     )
     from .models import (
         ConversationPage,

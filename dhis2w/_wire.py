@@ -77,6 +77,14 @@ CONVERSATION_FIELDS = (
 DOCUMENT_FIELDS = "id,name,displayName,url,external,attachment,contentType,created,lastUpdated"
 USER_FIELDS = "id,username,displayName,firstName,surname,name"
 NAMED_FIELDS = "id,name,displayName,code"
+#: ``/api/me``: what ``Me`` holds, with the names of groups, org units and roles. Without a
+#: selector DHIS2 lists those as bare ``{"id": ...}``; its MeController runs the answer through
+#: the field filter, so nested selectors such as ``userGroups[id,name]`` work there.
+ME_FIELDS = (
+    "id,username,firstName,surname,name,displayName,email,authorities,"
+    "userGroups[id,name,displayName],organisationUnits[id,name,displayName],"
+    "userRoles[id,name,displayName]"
+)
 
 #: Statuses worth retrying a GET for: a GET changes nothing, and DHIS2 answers 500 for
 #: passing trouble too (a database hiccup, a file still being stored), not only for bugs.

@@ -35,6 +35,7 @@ __all__ = [
     "TransportError",
     "UnexpectedResponseError",
     "UnknownNameError",
+    "UnknownProfileError",
     "error_from_response",
 ]
 
@@ -57,6 +58,10 @@ class ProfilePermissionsWarning(Dhis2Warning):
 
 class ProfileError(Dhis2Error):
     """No usable profile: missing settings, an unknown profile name, or an unsafe setup."""
+
+
+class UnknownProfileError(ProfileError):
+    """A profile name that no profiles file (nor the built-in ``demo``) defines."""
 
 
 class InvalidInputError(Dhis2Error, ValueError):

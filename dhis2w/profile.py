@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
-from .errors import ProfileError, ProfilePermissionsWarning
+from .errors import ProfileError, ProfilePermissionsWarning, UnknownProfileError
 
 __all__ = [
     "DEMO_PROFILE_NAME",
@@ -414,7 +414,7 @@ def _named_profile(name: str) -> Profile:
     found = profiles.get(name)
     if found is None:
         known = ", ".join(sorted(profiles)) or "none"
-        raise ProfileError(f"unknown profile {name!r} (known profiles: {known})")
+        raise UnknownProfileError(f"unknown profile {name!r} (known profiles: {known})")
     return found
 
 
@@ -607,7 +607,7 @@ def remove_profile(name: str) -> Path:
             return path
     if name == DEMO_PROFILE_NAME:
         raise ProfileError("the built-in demo profile cannot be removed")
-    raise ProfileError(f"unknown profile {name!r}: it is in no profiles file")
+    raise UnknownProfileError(f"unknown profile {name!r}: it is in no profiles file")
 
 
 def set_default_profile(name: str, *, scope: Scope = "global") -> Path:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,11 +28,16 @@ from ..errors import (
     TransportError,
     UnexpectedResponseError,
 )
+from .paging import iterate_pages
 
 if TYPE_CHECKING:
     from .client import AsyncClient
 
 __all__ = ["AsyncFiles"]
+
+
+def _document_id(document: models.Document) -> str:
+    return document.id
 
 
 class AsyncFiles:
@@ -203,6 +208,37 @@ class AsyncFiles:
         )
         return await self._client.get_decoded(
             _wire.DOCUMENTS, models.document_page_decoder, params=params
+        )
+
+    def iter_documents(
+        self,
+        *,
+        filter: str | Sequence[str] | None = None,
+        query: str | None = None,
+        order: str | None = "name:asc",
+        page_size: int = 200,
+        limit: int | None = None,
+        on_pager: Callable[[models.Pager | None], object] | None = None,
+    ) -> AsyncIterator[models.Document]:
+        """Every matching document, page by page, next pages fetched in the background (as
+        :meth:`AsyncMessaging.iter_conversations`); each yielded once, up to ``limit``."""
+        size = min(page_size, limit) if limit is not None and limit > 0 else page_size
+
+        def params_for(page: int) -> _wire.QueryParams:
+            return _wire.document_list_params(
+                filter=filter, query=query, order=order, page=page, page_size=size
+            )
+
+        params_for(1)  # bad arguments fail here, before any request
+
+        async def fetch(page: int) -> tuple[Sequence[models.Document], models.Pager | None]:
+            result = await self._client.get_decoded(
+                _wire.DOCUMENTS, models.document_page_decoder, params=params_for(page)
+            )
+            return result.documents, result.pager
+
+        return iterate_pages(
+            self._client.runner, fetch, key=_document_id, limit=limit, on_pager=on_pager
         )
 
     async def get_document(self, uid: str) -> models.Document:

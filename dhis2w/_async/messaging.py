@@ -9,7 +9,7 @@ becomes :class:`NotFoundError`.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -84,11 +84,13 @@ class AsyncMessaging:
         order: str | None = "lastMessage:desc",
         page_size: int = 200,
         limit: int | None = None,
+        on_pager: Callable[[models.Pager | None], object] | None = None,
     ) -> AsyncIterator[models.MessageConversation]:
         """Every matching conversation, page by page, the next page fetched in the background.
 
         Stops after ``limit`` conversations. Each conversation is yielded once even if new
-        activity moves it between pages while iterating.
+        activity moves it between pages while iterating. ``on_pager`` is called once with the
+        first page's pager (its ``total`` is what a progress line counts towards).
         """
         size = min(page_size, limit) if limit is not None and limit > 0 else page_size
 
@@ -115,7 +117,9 @@ class AsyncMessaging:
             result = await self._page(params_for(page))
             return result.conversations, result.pager
 
-        return iterate_pages(self._client.runner, fetch, key=_conversation_id, limit=limit)
+        return iterate_pages(
+            self._client.runner, fetch, key=_conversation_id, limit=limit, on_pager=on_pager
+        )
 
     async def unread_count(self, message_type: MessageType | str | None = None) -> int:
         """How many of the caller's conversations are unread (the pager total of one row)."""

@@ -39,8 +39,13 @@ async def iterate_pages(
     key: Callable[[ItemT], str],
     limit: int | None = None,
     window: int = PREFETCH_WINDOW,
+    on_pager: Callable[[models.Pager | None], object] | None = None,
 ) -> AsyncIterator[ItemT]:
-    """Yield every item of every page once, ``window`` pages in flight, up to ``limit``."""
+    """Yield every item of every page once, ``window`` pages in flight, up to ``limit``.
+
+    ``on_pager`` is called once with the first page's pager (``None`` if unpaged), before
+    its first item is yielded: how a progress line learns the total it counts towards.
+    """
     if limit is not None and limit <= 0:
         return
     seen: set[str] = set()
@@ -52,6 +57,8 @@ async def iterate_pages(
     while in_flight:
         items, pager = await in_flight.popleft().result()
         page += 1
+        if page == 1 and on_pager is not None:
+            on_pager(pager)
         if not items:
             return
         fresh = [item for item in items if key(item) not in seen]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .. import models
+from .. import _wire, models
 
 if TYPE_CHECKING:
     from .client import AsyncClient
@@ -22,8 +22,11 @@ class AsyncSystem:
         self._client = client
 
     async def me(self) -> models.Me:
-        """The user the profile's credentials belong to."""
-        return await self._client.get_decoded(ME, models.me_decoder)
+        """The user the profile's credentials belong to, with the names of their user groups,
+        organisation units and roles (not only UIDs)."""
+        return await self._client.get_decoded(
+            ME, models.me_decoder, params=[("fields", _wire.ME_FIELDS)]
+        )
 
     async def info(self) -> models.SystemInfo:
         """Server version (text and ``version_tuple``), revision, time zone, ..."""

@@ -11,7 +11,7 @@ becomes :class:`NotFoundError`.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -86,11 +86,13 @@ class Messaging:
         order: str | None = "lastMessage:desc",
         page_size: int = 200,
         limit: int | None = None,
+        on_pager: Callable[[models.Pager | None], object] | None = None,
     ) -> Iterator[models.MessageConversation]:
         """Every matching conversation, page by page, the next page fetched in the background.
 
         Stops after ``limit`` conversations. Each conversation is yielded once even if new
-        activity moves it between pages while iterating.
+        activity moves it between pages while iterating. ``on_pager`` is called once with the
+        first page's pager (its ``total`` is what a progress line counts towards).
         """
         size = min(page_size, limit) if limit is not None and limit > 0 else page_size
 
@@ -117,7 +119,9 @@ class Messaging:
             result = self._page(params_for(page))
             return result.conversations, result.pager
 
-        return iterate_pages(self._client.runner, fetch, key=_conversation_id, limit=limit)
+        return iterate_pages(
+            self._client.runner, fetch, key=_conversation_id, limit=limit, on_pager=on_pager
+        )
 
     def unread_count(self, message_type: MessageType | str | None = None) -> int:
         """How many of the caller's conversations are unread (the pager total of one row)."""

@@ -236,7 +236,8 @@ async def test_base_url_with_context_path(httpx_mock: HTTPXMock) -> None:
     profile = Profile(base_url="https://play.example.org/2.42/", token="d2pat_x")
     async with make_client(profile) as client:
         await client.system.me()
-    assert str(only_request(httpx_mock).url) == "https://play.example.org/2.42/api/me"
+    url = only_request(httpx_mock).url
+    assert str(url.copy_with(query=None)) == "https://play.example.org/2.42/api/me"
 
 
 async def test_debug_log_has_no_secrets(
@@ -295,7 +296,7 @@ async def test_userinfo_base_url_never_in_url_logs_or_errors(
         with pytest.raises(NotFoundError) as info:
             await client.get_raw("nothing")
     first = httpx_mock.get_requests()[0]
-    assert str(first.url) == "https://dhis2.example.org/api/me"
+    assert str(first.url.copy_with(query=None)) == "https://dhis2.example.org/api/me"
     assert first.headers["authorization"] == "Basic am86czNjcmV0cHc="  # jo:s3cretpw
     assert "s3cretpw" not in str(info.value) and "s3cretpw" not in repr(info.value)
     assert caplog.records and "s3cretpw" not in caplog.text

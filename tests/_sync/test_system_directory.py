@@ -30,7 +30,10 @@ def test_me(httpx_mock: HTTPXMock) -> None:
     with make_client() as client:
         me = client.system.me()
     assert me.username == "admin" and me.is_superuser
-    assert only_request(httpx_mock).url.path == "/api/me"
+    request = only_request(httpx_mock)
+    assert request.url.path == "/api/me"
+    # the names of groups, org units and roles, not bare UIDs (DHIS2's default for /api/me)
+    assert "userGroups[id,name,displayName]" in request.url.params["fields"]
 
 
 def test_info(httpx_mock: HTTPXMock) -> None:

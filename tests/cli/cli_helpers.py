@@ -42,12 +42,21 @@ def lines(text: str) -> list[str]:
 
 
 def single_error_line(result: Result) -> str:
-    """The error output must be exactly one line, starting with ``Error:``, no traceback."""
+    """The error output must be exactly one line starting with ``Error:`` (then at most one
+    ``hint:`` line saying what to do), no traceback."""
+    return error_and_hint(result)[0]
+
+
+def error_and_hint(result: Result) -> tuple[str, str | None]:
+    """The ``Error:`` line and the ``hint:`` line after it (``None`` when there is none)."""
     err = lines(result.stderr)
-    assert len(err) == 1, result.stderr
+    assert 1 <= len(err) <= 2, result.stderr
     assert err[0].startswith("Error: "), err[0]
     assert "Traceback" not in result.output
-    return err[0]
+    if len(err) == 2:
+        assert err[1].startswith("hint: "), err[1]
+        return err[0], err[1]
+    return err[0], None
 
 
 def ids(rows: Sequence[dict[str, Any]]) -> list[str]:

@@ -3,6 +3,8 @@ emulator, so every test drives ``dhis2w`` exactly as a person would, through Cli
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,17 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.setenv("COLUMNS", "140")
     return work
+
+
+@pytest.fixture(autouse=True)
+def debug_logging_restored() -> Iterator[None]:
+    """``--debug`` sets up the ``dhis2w`` logger for the whole (test) process: undo it after
+    each test, so one test's ``--debug`` never adds debug lines to another's stderr."""
+    logger = logging.getLogger("dhis2w")
+    level, handlers = logger.level, list(logger.handlers)
+    yield
+    logger.setLevel(level)
+    logger.handlers[:] = handlers
 
 
 @pytest.fixture
