@@ -163,6 +163,8 @@ _TOMCAT_MESSAGES: Final = (
     ("illegal header line", _ILLEGAL_HEADER),
     ("illegal request line", "The HTTP request line is not valid"),
     ("illegal chunk header", "Invalid chunk header"),
+    ("malformed chunk footer", "Invalid end of line sequence (character other than CR or LF "
+     "found)"),
     ("Receive buffer too long", _TOO_LARGE),
 )  # fmt: skip
 
