@@ -19,8 +19,9 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from dhis2w.emulator.app import App
+from dhis2w.emulator.connector import HttpServer
 from dhis2w.emulator.faults import Faults
-from dhis2w.emulator.http11 import HttpServer, Limits
+from dhis2w.emulator.http11 import Limits
 from dhis2w.emulator.store import Store
 
 if TYPE_CHECKING:  # imported when workers > 1 (``python -m`` runs that module as __main__)

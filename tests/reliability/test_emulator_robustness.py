@@ -381,7 +381,7 @@ def test_logs_never_carry_credentials(
     """The request log (``log_requests``, the CLI's ``--debug``) and debug tracebacks mask
     every credential a request carries: header values, Basic passwords, tokens, and secrets
     a client put into the URL or an error message quoted."""
-    from dhis2w.emulator import http11, system
+    from dhis2w.emulator import connector, system
 
     fatmata, ibrahim = seed.FATMATA, seed.IBRAHIM
     basic = base64.b64encode(f"{fatmata.username}:{fatmata.password}".encode()).decode()
@@ -425,7 +425,7 @@ def test_logs_never_carry_credentials(
         def failing_send(self: Any, conn: Any, method: str, resp: Any, *a: Any, **k: Any) -> None:
             raise RuntimeError(f"send failed for {conn.secrets}")
 
-        monkeypatch.setattr(http11.HttpServer, "_send", failing_send)
+        monkeypatch.setattr(connector.HttpServer, "_send", failing_send)
         auth = (fatmata.username, fatmata.password)
         with httpx.Client(base_url=url, auth=auth) as c, pytest.raises(httpx.TransportError):
             c.get("/api/me")
