@@ -492,7 +492,8 @@ class HttpServer:
         close = "transfer-encoding" in headers and "content-length" in headers
         sock = conn.sock
         if conn.parser.they_are_waiting_for_100_continue:
-            sock.sendall(conn.parser.send(h11.InformationalResponse(status_code=100, headers=[])))
+            interim = h11.InformationalResponse(status_code=100, headers=[], reason=b"Continue")
+            sock.sendall(conn.parser.send(interim) or b"")
         path, _, query = target.partition("?")
         if path.startswith(("http://", "https://")):
             path = "/" + path.split("/", 3)[3] if path.count("/") >= 3 else "/"

@@ -327,3 +327,31 @@ def test_slow_loris_does_not_stop_a_normal_client(server: EmulatorServer) -> Non
     finally:
         for sock in loris:
             sock.close()
+
+
+def test_expect_100_continue_then_the_answer(server: EmulatorServer) -> None:
+    """``Expect: 100-continue``: the interim 100 comes before the body is read, then the 201."""
+    body = f'{{"subject":"Expect","text":"x","users":[{{"id":"{seed.FATMATA.uid}"}}]}}'.encode()
+    head = (
+        f"POST /api/messageConversations HTTP/1.1\r\nHost: x\r\n{AUTH}"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        "Expect: 100-continue\r\nConnection: close\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+        sock.sendall(head.encode())
+        interim = b""
+        while not interim.endswith(b"\r\n\r\n"):
+            interim += sock.recv(1)
+        assert interim == b"HTTP/1.1 100 Continue\r\n\r\n"
+        sock.sendall(body)
+        assert wait_closed(sock).startswith(b"HTTP/1.1 201 Created\r\n")
+
+
+def test_pipelined_requests_are_answered_in_order(server: EmulatorServer) -> None:
+    one = f"{ME} HTTP/1.1\r\nHost: x\r\n{AUTH}\r\n"
+    last = f"GET /api/me?fields=username HTTP/1.1\r\nHost: x\r\n{AUTH}Connection: close\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+        sock.sendall((one * 3 + last).encode())
+        raw = wait_closed(sock)
+    assert raw.count(b"HTTP/1.1 200 OK\r\n") == 4
+    assert raw.endswith(b'{"username":"admin"}')
