@@ -551,3 +551,15 @@ def test_built_server_has_the_connection_limits() -> None:
         assert (limits.idle_timeout, limits.request_timeout, limits.max_connections) == (3, 4, 7)
     finally:
         srv.stop()
+
+
+def test_serve_flag_defaults_are_the_servers_defaults() -> None:
+    """The CLI keeps its own copy of the defaults (it imports the emulator lazily)."""
+    from dhis2w_cli import servers
+
+    from dhis2w.emulator.http11 import Limits
+
+    limits = Limits()
+    assert limits.idle_timeout == servers._IDLE_TIMEOUT
+    assert limits.request_timeout == servers._REQUEST_TIMEOUT
+    assert limits.max_connections == servers._MAX_CONNECTIONS
