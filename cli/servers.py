@@ -39,9 +39,13 @@ class FailStatus(click.ParamType):  # type: ignore[type-arg]  # generic only in 
 
 
 class Seconds(click.ParamType):  # type: ignore[type-arg]  # generic only in newer Click
-    """A finite, non-negative number of seconds (``nan``, ``inf`` and negatives are refused)."""
+    """A finite, non-negative number of seconds (``nan``, ``inf`` and negatives are refused;
+    so is 0 when ``positive``)."""
 
     name = "SECONDS"
+
+    def __init__(self, *, positive: bool = False) -> None:
+        self.positive = positive
 
     def convert(
         self, value: Any, param: click.Parameter | None, ctx: click.Context | None
@@ -50,8 +54,9 @@ class Seconds(click.ParamType):  # type: ignore[type-arg]  # generic only in new
             seconds = float(value)
         except (TypeError, ValueError):
             self.fail(f"{value!r} is not a number of seconds.", param, ctx)
-        if not math.isfinite(seconds) or seconds < 0:
-            self.fail(f"{value} is not a finite number of seconds >= 0.", param, ctx)
+        if not math.isfinite(seconds) or seconds < 0 or (self.positive and seconds == 0):
+            bound = "> 0" if self.positive else ">= 0"
+            self.fail(f"{value} is not a finite number of seconds {bound}.", param, ctx)
         return seconds
 
 
@@ -127,6 +132,12 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
+# Tomcat's defaults, which the emulator's server shares (dhis2w.emulator.http11.Limits)
+_IDLE_TIMEOUT = 60.0
+_REQUEST_TIMEOUT = 60.0
+_MAX_CONNECTIONS = 8192
+
+
 def build_emulator_server(
     *,
     host: str = "127.0.0.1",
@@ -137,6 +148,9 @@ def build_emulator_server(
     log_requests: bool = False,
     faults: FaultOptions | None = None,
     workers: int = 1,
+    idle_timeout: float = _IDLE_TIMEOUT,
+    request_timeout: float = _REQUEST_TIMEOUT,
+    max_connections: int = _MAX_CONNECTIONS,
 ) -> EmulatorServer:
     """The server ``dhis2w emulator serve`` runs, bound and with its faults switched on.
 
@@ -145,7 +159,14 @@ def build_emulator_server(
     """
     import dhis2w.emulator as emulator
 
+    # only what differs from the server's own defaults is passed on
     kwargs: dict[str, Any] = {"workers": workers} if workers != 1 else {}
+    if idle_timeout != _IDLE_TIMEOUT:
+        kwargs["idle_timeout"] = idle_timeout
+    if request_timeout != _REQUEST_TIMEOUT:
+        kwargs["request_timeout"] = request_timeout
+    if max_connections != _MAX_CONNECTIONS:
+        kwargs["max_connections"] = max_connections
     srv = emulator.EmulatorServer(
         host=host,
         port=port,
@@ -169,6 +190,7 @@ def emulator() -> None:
 
 
 _SECONDS = Seconds()
+_TIMEOUT = Seconds(positive=True)
 _COUNT = click.IntRange(min=0)
 
 
@@ -262,6 +284,32 @@ _COUNT = click.IntRange(min=0)
     help="Serve the port from N processes sharing one SQLite file (a temporary one without "
     "--db), like a multi-threaded DHIS2. Fault counts (--fail-next ...) are per process.",
 )
+@click.option(
+    "--idle-timeout",
+    type=_TIMEOUT,
+    default=_IDLE_TIMEOUT,
+    show_default=True,
+    metavar="SECONDS",
+    help="Close a connection that sends no request for this long (Tomcat's keepAliveTimeout).",
+)
+@click.option(
+    "--request-timeout",
+    type=_TIMEOUT,
+    default=_REQUEST_TIMEOUT,
+    show_default=True,
+    metavar="SECONDS",
+    help="Close a connection whose request head takes longer than this to arrive, or whose "
+    "body or answer stalls this long.",
+)
+@click.option(
+    "--max-connections",
+    type=click.IntRange(min=1),
+    default=_MAX_CONNECTIONS,
+    show_default=True,
+    metavar="N",
+    help="Connections served at once (per worker); more wait to be accepted, as with "
+    "Tomcat's maxConnections.",
+)
 def serve_emulator(
     host: str,
     port: int,
@@ -278,6 +326,9 @@ def serve_emulator(
     unauthorized_next: int,
     login_page_next: int,
     workers: int,
+    idle_timeout: float,
+    request_timeout: float,
+    max_connections: int,
 ) -> None:
     """Serve the emulator until Ctrl-C; prints its URL, demo credentials and active faults
     on stderr.
@@ -314,8 +365,11 @@ def serve_emulator(
         log_requests=debug,
         faults=faults,
         workers=workers,
+        idle_timeout=idle_timeout,
+        request_timeout=request_timeout,
+        max_connections=max_connections,
     )
-    restore = _stop_on_sigterm() if workers > 1 else None
+    restore = _stop_on_sigterm()
     try:
         active = faults.describe()
         click.echo(banner(srv), err=True)
@@ -341,8 +395,10 @@ def serve_emulator(
 
 
 def _stop_on_sigterm() -> Callable[[], None] | None:
-    """SIGTERM stops the server like Ctrl-C does, so the workers and a temporary database
-    are cleaned up; returns how to put the previous handler back (None off the main thread)."""
+    """SIGTERM stops the server like Ctrl-C does, so the workers and the temporary folder
+    (in-memory state keeps uploaded files there) are removed; returns how to put the previous
+    handler back (None off the main thread). A second SIGTERM during that clean-up is
+    ignored, so it cannot cut the clean-up short."""
     import signal
     import threading
 
@@ -350,6 +406,7 @@ def _stop_on_sigterm() -> Callable[[], None] | None:
         return None
 
     def interrupt(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, interrupt)

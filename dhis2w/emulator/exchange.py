@@ -1,8 +1,9 @@
 """Sans-HTTP request and response values, and DHIS2's response envelopes.
 
 The application (``app.py``) maps a :class:`Request` to a :class:`Response` without any
-socket in sight, so it can be unit-tested directly; ``server.py`` is the only place that
-speaks HTTP/1.1. Envelope builders keep DHIS2's exact key order (``@JsonPropertyOrder``).
+socket in sight, so it can be unit-tested directly; ``connector.py`` and ``http11.py`` are
+the only places that speak HTTP/1.1. Envelope builders keep DHIS2's exact key order
+(``@JsonPropertyOrder``).
 """
 
 from __future__ import annotations

@@ -10,7 +10,9 @@ import random
 import threading
 from dataclasses import dataclass
 
-__all__ = ["FailSpec", "Faults"]
+from dhis2w.emulator.exchange import Response, encode, envelope, web_message
+
+__all__ = ["FailSpec", "Faults", "fault_response"]
 
 
 def _method(method: str | None) -> str | None:
@@ -145,3 +147,35 @@ class Faults:
     def active(self) -> bool:
         """Cheap check so the no-fault path costs one attribute read."""
         return bool(self._latency or self._jitter or self._fail or self._drop or self._truncate)
+
+
+#: What a single-sign-on proxy in front of DHIS2 answers once its session has ended.
+_LOGIN_PAGE = (
+    b"<!DOCTYPE html><html><head><title>Sign in</title></head><body>"
+    b'<form method="post" action="/sso/login"><input name="username">'
+    b'<input type="password" name="password"><button>Sign in</button></form></body></html>'
+)
+
+
+def fault_response(failure: FailSpec) -> Response:
+    """The answer sent instead of handling a request picked by a fault switch."""
+    if failure.kind == "unauthorized":
+        return web_message(401, "Unauthorized")
+    if failure.kind == "login_page":
+        return Response(200, [("Content-Type", "text/html;charset=UTF-8")], _LOGIN_PAGE)
+    extra = []
+    if failure.retry_after is not None:
+        extra.append(("Retry-After", _fmt_retry(failure.retry_after)))
+    return Response(
+        failure.status,
+        [
+            ("Content-Type", "application/json;charset=UTF-8"),
+            ("Cache-Control", "no-cache, private"),
+            *extra,
+        ],
+        encode(envelope(failure.status, "Injected fault (dhis2w emulator)")),
+    )
+
+
+def _fmt_retry(value: float | int) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)

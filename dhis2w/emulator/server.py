@@ -1,9 +1,7 @@
-"""The HTTP/1.1 front of the emulator: a small threaded keep-alive server on stdlib sockets.
+"""The emulator's server: its store, app, fault switches and HTTP/1.1 front, and their lifetime.
 
-``http.server`` parses headers with the ``email`` package and buffers responses in ways that
-get in the way of the faults we need (a response cut short, a connection closed after the
-commit), so this module reads request lines and headers itself. One thread per connection,
-``TCP_NODELAY``, no reverse DNS, no access log unless asked.
+HTTP itself (h11, the poller and worker threads, timeouts and limits) is in
+:mod:`dhis2w.emulator.http11`. ``TCP_NODELAY``, no reverse DNS, no access log unless asked.
 
 ``workers=N`` serves one port from N processes sharing one SQLite file (``SO_REUSEPORT``;
 see :mod:`dhis2w.emulator.workers`), so the server's CPU is not bound to one GIL.
@@ -11,349 +9,25 @@ see :mod:`dhis2w.emulator.workers`), so the server's CPU is not bound to one GIL
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import socket
-import socketserver
-import sys
 import tempfile
 import threading
-import time
-import traceback
 from collections.abc import Sequence
-from email.utils import formatdate
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, BinaryIO, cast
+from typing import TYPE_CHECKING, Any
 
 from dhis2w.emulator.app import App
-from dhis2w.emulator.exchange import Request, Response, encode, envelope, phrase, web_message
-from dhis2w.emulator.faults import FailSpec, Faults
-from dhis2w.emulator.logsafe import redact, request_secrets, safe_target
+from dhis2w.emulator.connector import HttpServer
+from dhis2w.emulator.faults import Faults
+from dhis2w.emulator.http11 import Limits
 from dhis2w.emulator.store import Store
 
 if TYPE_CHECKING:  # imported when workers > 1 (``python -m`` runs that module as __main__)
     from dhis2w.emulator.workers import WorkerPool
 
 __all__ = ["EmulatorServer"]
-
-_MAX_LINE = 65536
-_MAX_HEADERS = 100
-
-
-class _BadRequest(Exception):
-    pass
-
-
-_BAD_REQUEST = (
-    b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain;charset=UTF-8\r\n"
-    b"Content-Length: 11\r\nConnection: close\r\n\r\nBad Request"
-)
-
-
-class _LengthReader:
-    """Reads at most ``remaining`` bytes of a request body from the connection."""
-
-    def __init__(self, rfile: BinaryIO, length: int) -> None:
-        self.rfile = rfile
-        self.remaining = length
-
-    def read(self, n: int = -1, /) -> bytes:
-        if self.remaining <= 0:
-            return b""
-        if n < 0 or n > self.remaining:
-            n = self.remaining
-        data = self.rfile.read(n)
-        if not data:
-            raise ConnectionError("client closed the connection mid-body")
-        self.remaining -= len(data)
-        return data
-
-    def drain(self) -> None:
-        while self.remaining > 0:
-            self.read(256 * 1024)
-
-
-class _ChunkedReader:
-    """Decodes a ``Transfer-Encoding: chunked`` request body."""
-
-    def __init__(self, rfile: BinaryIO) -> None:
-        self.rfile = rfile
-        self.left = 0
-        self.done = False
-
-    def _next_chunk(self) -> None:
-        line = self.rfile.readline(_MAX_LINE)
-        if not line:
-            raise ConnectionError("client closed the connection mid-body")
-        size = int(line.split(b";", 1)[0].strip() or b"0", 16)
-        if size == 0:
-            while True:  # trailers
-                trailer = self.rfile.readline(_MAX_LINE)
-                if trailer in (b"\r\n", b"\n", b""):
-                    break
-            self.done = True
-        self.left = size
-
-    def read(self, n: int = -1, /) -> bytes:
-        out: list[bytes] = []
-        want = n if n >= 0 else sys.maxsize
-        while want > 0 and not self.done:
-            if self.left == 0:
-                self._next_chunk()
-                if self.done:
-                    break
-            take = min(want, self.left, 256 * 1024)
-            data = self.rfile.read(take)
-            if not data:
-                raise ConnectionError("client closed the connection mid-body")
-            out.append(data)
-            self.left -= len(data)
-            want -= len(data)
-            if self.left == 0:
-                self.rfile.readline(_MAX_LINE)  # CRLF after the chunk
-        return b"".join(out)
-
-    def drain(self) -> None:
-        while not self.done:
-            self.read(256 * 1024)
-
-
-_date_cache: tuple[int, str] = (0, "")
-
-
-def _http_date() -> str:
-    global _date_cache
-    now = int(time.time())
-    if _date_cache[0] != now:
-        _date_cache = (now, formatdate(now, usegmt=True))
-    return _date_cache[1]
-
-
-class _Handler(socketserver.BaseRequestHandler):
-    server: _TCPServer
-    # the credentials of the request being served, kept out of anything printed
-    _secrets: tuple[str, ...] = ()
-
-    def handle(self) -> None:
-        sock: socket.socket = self.request
-        with contextlib.suppress(OSError):
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        srv = self.server
-        srv.track(sock, True)
-        rfile = cast(BinaryIO, sock.makefile("rb", buffering=65536))
-        try:
-            while not srv.closing:
-                if not self._one(sock, rfile):
-                    break
-        except _BadRequest:
-            # Tomcat answers a malformed request line, header or length with 400 and closes
-            with contextlib.suppress(OSError):
-                sock.sendall(_BAD_REQUEST)
-        except (OSError, ConnectionError, ValueError):
-            pass
-        except Exception as exc:  # a bug: say so on stderr, without the request's secrets
-            if srv.app.debug:
-                text = traceback.format_exc()
-            else:
-                text = f"dhis2w emulator: connection failed ({type(exc).__name__})\n"
-            sys.stderr.write(redact(text, self._secrets))
-            sys.stderr.flush()
-        finally:
-            srv.track(sock, False)
-            with contextlib.suppress(OSError):
-                rfile.close()
-
-    def _one(self, sock: socket.socket, rfile: BinaryIO) -> bool:
-        """Serve one request; False when the connection must close."""
-        line = rfile.readline(_MAX_LINE)
-        while line in (b"\r\n", b"\n"):
-            line = rfile.readline(_MAX_LINE)
-        if not line:
-            return False
-        try:
-            method, target, version = line.decode("latin-1").split()
-        except ValueError:
-            raise _BadRequest() from None
-        headers: dict[str, str] = {}
-        for _ in range(_MAX_HEADERS):
-            raw = rfile.readline(_MAX_LINE)
-            if raw in (b"\r\n", b"\n", b""):
-                break
-            key, _, value = raw.decode("latin-1").partition(":")
-            k = key.strip().lower()
-            v = value.strip()
-            headers[k] = f"{headers[k]}, {v}" if k in headers else v
-        else:
-            raise _BadRequest()
-        self._secrets = tuple(request_secrets(headers))
-        conn_hdr = headers.get("connection", "").lower()
-        keep_alive = (version == "HTTP/1.1" and "close" not in conn_hdr) or (
-            version == "HTTP/1.0" and "keep-alive" in conn_hdr
-        )
-        if "chunked" in headers.get("transfer-encoding", "").lower():
-            reader: _LengthReader | _ChunkedReader = _ChunkedReader(rfile)
-        else:
-            raw_length = headers.get("content-length", "0").strip() or "0"
-            if not raw_length.isdigit():
-                raise _BadRequest()
-            reader = _LengthReader(rfile, int(raw_length))
-        if headers.get("expect", "").lower() == "100-continue":
-            sock.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
-        path, _, query = target.partition("?")
-        if path.startswith(("http://", "https://")):
-            path = "/" + path.split("/", 3)[3] if path.count("/") >= 3 else "/"
-        req = Request(method, path, query, headers, reader)
-        srv = self.server
-        faults = srv.faults
-        if faults.active:
-            delay = faults.delay()
-            if delay:
-                time.sleep(delay)
-            failure = faults.take_failure(method)
-            if failure is not None:
-                reader.drain()
-                self._send(sock, method, _fault_response(failure), keep_alive, truncate=False)
-                return keep_alive
-        resp = srv.app.handle(req)
-        reader.drain()
-        if faults.active and faults.take_drop(method.upper()):
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-            return False
-        truncate = faults.active and faults.take_truncate()
-        self._send(sock, method, resp, keep_alive, truncate=truncate)
-        if srv.log_requests:  # never a credential: see logsafe.safe_target
-            print(f"{method} {safe_target(target)} -> {resp.status}", file=sys.stderr, flush=True)
-        return keep_alive and not truncate
-
-    def _send(
-        self, sock: socket.socket, method: str, resp: Response, keep_alive: bool, *, truncate: bool
-    ) -> None:
-        length = resp.length if resp.stream is not None else len(resp.body)
-        lines = [f"HTTP/1.1 {resp.status} {phrase(resp.status)}", f"Date: {_http_date()}"]
-        has_length = False
-        for k, v in resp.headers:
-            if k.lower() == "content-length":
-                has_length = True
-            lines.append(f"{k}: {v}")
-        if not has_length:
-            lines.append(f"Content-Length: {length}")
-        if not keep_alive:
-            lines.append("Connection: close")
-        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
-        if method.upper() == "HEAD":
-            if resp.stream is not None:
-                with contextlib.suppress(Exception):
-                    resp.stream.close()  # type: ignore[attr-defined]
-            sock.sendall(head)
-            return
-        if resp.stream is None:
-            body = resp.body
-            if truncate:
-                body = body[: len(body) // 2]
-            sock.sendall(head + body if len(body) < 65536 else head)
-            if len(body) >= 65536:
-                sock.sendall(body)
-            if truncate:
-                sock.shutdown(socket.SHUT_RDWR)
-            return
-        sock.sendall(head)
-        sent = 0
-        limit = (length or 0) // 2 if truncate else None
-        try:
-            for chunk in resp.stream:
-                if limit is not None and sent + len(chunk) > limit:
-                    sock.sendall(chunk[: limit - sent])
-                    sock.shutdown(socket.SHUT_RDWR)
-                    return
-                sock.sendall(chunk)
-                sent += len(chunk)
-            if truncate:
-                sock.shutdown(socket.SHUT_RDWR)
-        finally:
-            with contextlib.suppress(Exception):
-                resp.stream.close()  # type: ignore[attr-defined]
-
-
-#: What a single-sign-on proxy in front of DHIS2 answers once its session has ended.
-_LOGIN_PAGE = (
-    b"<!DOCTYPE html><html><head><title>Sign in</title></head><body>"
-    b'<form method="post" action="/sso/login"><input name="username">'
-    b'<input type="password" name="password"><button>Sign in</button></form></body></html>'
-)
-
-
-def _fault_response(failure: FailSpec) -> Response:
-    if failure.kind == "unauthorized":
-        return web_message(401, "Unauthorized")
-    if failure.kind == "login_page":
-        return Response(200, [("Content-Type", "text/html;charset=UTF-8")], _LOGIN_PAGE)
-    extra = []
-    if failure.retry_after is not None:
-        extra.append(("Retry-After", _fmt_retry(failure.retry_after)))
-    return Response(
-        failure.status,
-        [
-            ("Content-Type", "application/json;charset=UTF-8"),
-            ("Cache-Control", "no-cache, private"),
-            *extra,
-        ],
-        encode(envelope(failure.status, "Injected fault (dhis2w emulator)")),
-    )
-
-
-def _fmt_retry(value: float | int) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)
-
-
-class _TCPServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    block_on_close = False
-    request_queue_size = 256
-
-    def __init__(
-        self, address: tuple[str, int], app: App, faults: Faults, *, reuse_port: bool = False
-    ) -> None:
-        self.app = app
-        self.faults = faults
-        self.log_requests = False
-        self.closing = False
-        self.reuse_port = reuse_port
-        self._conns: set[socket.socket] = set()
-        self._conns_lock = threading.Lock()
-        self.peak_conns = 0
-        super().__init__(address, _Handler)
-
-    def server_bind(self) -> None:
-        if self.reuse_port:
-            # before bind: sibling processes bind the same host:port, the kernel balances
-            self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        super().server_bind()
-
-    def track(self, sock: socket.socket, add: bool) -> None:
-        with self._conns_lock:
-            if add:
-                self._conns.add(sock)
-                self.peak_conns = max(self.peak_conns, len(self._conns))
-            else:
-                self._conns.discard(sock)
-
-    def open_count(self) -> int:
-        with self._conns_lock:
-            return len(self._conns)
-
-    def reset_peak(self) -> None:
-        with self._conns_lock:
-            self.peak_conns = len(self._conns)
-
-    def close_connections(self) -> None:
-        with self._conns_lock:
-            conns = list(self._conns)
-        for sock in conns:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
 
 
 class EmulatorServer:
@@ -369,6 +43,12 @@ class EmulatorServer:
     Fault switches reach every worker, but counts ("the next N requests") are per process.
     ``reuse_port=True`` only sets ``SO_REUSEPORT`` (what each worker does). Linux, or
     another system with ``SO_REUSEPORT`` load balancing.
+
+    ``idle_timeout`` (seconds a connection may sit between requests), ``request_timeout``
+    (seconds a request head may take to arrive, and each body read or answer write may
+    wait) and ``max_connections`` (open at once; more wait to be accepted) default to what
+    the Tomcat inside DHIS2 2.42 does: 60 s, 60 s and 8192 (see
+    :class:`~dhis2w.emulator.http11.Limits`). With workers, each process has its own cap.
     """
 
     def __init__(
@@ -384,7 +64,15 @@ class EmulatorServer:
         debug: bool = False,
         workers: int = 1,
         reuse_port: bool = False,
+        idle_timeout: float = 60.0,
+        request_timeout: float = 60.0,
+        max_connections: int = 8192,
     ) -> None:
+        limits = Limits(
+            idle_timeout=idle_timeout,
+            request_timeout=request_timeout,
+            max_connections=max_connections,
+        )
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
             raise ValueError(f"workers must be an integer >= 1, not {workers!r}")
         if (workers > 1 or reuse_port) and not hasattr(socket, "SO_REUSEPORT"):
@@ -412,8 +100,8 @@ class EmulatorServer:
             debug=debug,
         )
         try:
-            self._server = _TCPServer(
-                (host, port), self.app, self.faults, reuse_port=reuse_port or workers > 1
+            self._server = HttpServer(
+                (host, port), self.app, self.faults, limits, reuse_port=reuse_port or workers > 1
             )
         except BaseException:
             self.store.close()
@@ -436,6 +124,9 @@ class EmulatorServer:
                 "storage_delay": storage_delay,
                 "log_requests": log_requests,
                 "debug": debug,
+                "idle_timeout": limits.idle_timeout,
+                "request_timeout": limits.request_timeout,
+                "max_connections": limits.max_connections,
             }
             self._pool = WorkerPool(workers - 1, config, shared)
 
@@ -501,7 +192,6 @@ class EmulatorServer:
             self.start_workers()
             self._thread = threading.Thread(
                 target=self._server.serve_forever,
-                kwargs={"poll_interval": 0.1},
                 name=f"dhis2w-emulator-{self.port}",
                 daemon=True,
             )
@@ -512,7 +202,7 @@ class EmulatorServer:
         """Serve in the foreground until Ctrl-C (then stop cleanly)."""
         try:
             self.start_workers()
-            self._server.serve_forever(poll_interval=0.2)
+            self._server.serve_forever()
         except KeyboardInterrupt:
             pass
         finally:
@@ -522,9 +212,8 @@ class EmulatorServer:
         if self._stopped:
             return
         self._stopped = True
-        self._server.closing = True
+        self._server.shutdown()
         if self._thread is not None:
-            self._server.shutdown()
             self._thread.join(timeout=5)
         self._server.server_close()
         self._server.close_connections()

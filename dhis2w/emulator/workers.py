@@ -289,6 +289,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         log_requests=config["log_requests"],
         debug=config["debug"],
         reuse_port=True,
+        idle_timeout=config["idle_timeout"],
+        request_timeout=config["request_timeout"],
+        max_connections=config["max_connections"],
     )
     for op, fargs in config["faults"]:
         _apply(srv.faults, op, fargs)

@@ -477,3 +477,102 @@ def _zombie(pid: int) -> bool:
     except OSError:
         return True
     return stat.rsplit(")", 1)[1].split()[0] == "Z"
+
+
+def test_console_script_removes_its_temp_folder_on_sigterm(tmp_path: Path) -> None:
+    """A single-process ``dhis2w emulator serve`` keeps uploads in a temporary folder; SIGTERM
+    (what ``docker stop``, systemd and CI runners send) removes it, as Ctrl-C does."""
+    import os
+
+    import httpx
+
+    env = {**os.environ, "TMPDIR": str(tmp_path)}  # where tempfile puts the folder
+    proc = subprocess.Popen(
+        [console_script(), "emulator", "serve", "--port", "0"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert proc.stderr is not None
+        banner: list[str] = []
+        while not banner or "Faults:" not in banner[-1]:
+            line = proc.stderr.readline()
+            assert line, f"the emulator exited early: {''.join(banner)}"
+            banner.append(line)
+        found = _LISTENING.search(banner[0])
+        assert found, banner
+        threading.Thread(target=proc.stderr.read, daemon=True).start()
+        auth = (S.ADMIN.username, S.ADMIN.password)
+        with httpx.Client(base_url=found.group(1), auth=auth, timeout=30) as client:
+            r = client.post("/api/fileResources", files={"file": ("a.txt", b"x" * 200_000)})
+            assert r.status_code == 202, r.text
+        (folder,) = list(tmp_path.glob("dhis2w-emulator-*"))
+        assert sum(f.stat().st_size for f in folder.iterdir()) >= 200_000  # the upload is there
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0
+    assert list(tmp_path.glob("dhis2w-emulator-*")) == []
+
+
+def test_emulator_serve_passes_connection_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    import dhis2w.emulator as emulator
+
+    made: list[Any] = []
+
+    class FakeServer:
+        def __init__(self, **kw: Any) -> None:
+            self.kw, self.url, self.faults = kw, "http://x:1", object()  # no fault is switched on
+            made.append(self)
+
+        def serve_forever(self) -> None:
+            raise KeyboardInterrupt
+
+        def stop(self) -> None:
+            pass
+
+    monkeypatch.setattr(emulator, "EmulatorServer", FakeServer)
+    monkeypatch.setattr(emulator, "banner", lambda srv: "")
+    Dhis2Runner()("emulator", "serve", "--idle-timeout", "5", "--request-timeout", "2.5",
+                  "--max-connections", "40")  # fmt: skip
+    (srv,) = made
+    assert srv.kw["idle_timeout"] == 5.0
+    assert srv.kw["request_timeout"] == 2.5
+    assert srv.kw["max_connections"] == 40
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("--idle-timeout", "0"), ("--request-timeout", "-1"), ("--idle-timeout", "nan"),
+     ("--request-timeout", "inf"), ("--max-connections", "0")],
+)  # fmt: skip
+def test_emulator_serve_refuses_bad_connection_limits(args: tuple[str, str]) -> None:
+    result = Dhis2Runner()("emulator", "serve", *args, code=2)
+    assert args[0] in result.stderr
+
+
+def test_built_server_has_the_connection_limits() -> None:
+    srv = build_emulator_server(idle_timeout=3.0, request_timeout=4.0, max_connections=7)
+    try:
+        limits = srv._server.limits
+        assert (limits.idle_timeout, limits.request_timeout, limits.max_connections) == (3, 4, 7)
+    finally:
+        srv.stop()
+
+
+def test_serve_flag_defaults_are_the_servers_defaults() -> None:
+    """The CLI keeps its own copy of the defaults (it imports the emulator lazily)."""
+    from dhis2w_cli import servers
+
+    from dhis2w.emulator.http11 import Limits
+
+    limits = Limits()
+    assert limits.idle_timeout == servers._IDLE_TIMEOUT
+    assert limits.request_timeout == servers._REQUEST_TIMEOUT
+    assert limits.max_connections == servers._MAX_CONNECTIONS
