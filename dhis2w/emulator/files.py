@@ -26,7 +26,7 @@ from dhis2w.emulator.fields import STAR, compile_plan, render
 from dhis2w.emulator.messaging import file_response, not_found_or_method
 from dhis2w.emulator.multipart import MultipartError, boundary_of, parse_multipart
 from dhis2w.emulator.schema import DOMAINS, SCHEMAS, storage_status
-from dhis2w.emulator.store import new_uid, now_iso
+from dhis2w.emulator.store import new_uid
 
 __all__ = ["route_documents", "route_file_resources"]
 
@@ -116,17 +116,19 @@ def upload(call: Call) -> Response:
                 raise WebMessageError.wm(409, f"FileResource already exists: `{uid}`", "E1119")
         else:
             uid = new_uid()
-        ts = now_iso()
-        stored_at = time.time() + call.app.storage_delay
-        with store.write() as conn:
-            if conn.execute("SELECT 1 FROM file_resources WHERE uid = ?", (uid,)).fetchone():
-                raise WebMessageError.wm(409, f"FileResource already exists: `{uid}`", "E1119")
-            os.replace(part.path, store.file_path(uid))
-            conn.execute(
-                "INSERT INTO file_resources VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (uid, filename, ctype, part.size, part.md5, domain, 0, ts, ts, call.user.uid,
-                 stored_at),
-            )  # fmt: skip
+        added = store.add_file_resource(
+            uid=uid,
+            name=filename,
+            content_type=ctype,
+            content_path=part.path,
+            size=part.size,
+            md5=part.md5,
+            domain=domain,
+            created_by=call.user.uid,
+            stored_at=time.time() + call.app.storage_delay,
+        )
+        if not added:
+            raise WebMessageError.wm(409, f"FileResource already exists: `{uid}`", "E1119")
         file = store.get_file(uid)
         assert file is not None
         body = _file_json(call, file)
@@ -242,17 +244,17 @@ def create_document(call: Call) -> Response:
         content_type = file["content_type"]
     given = body.get("id")
     uid: str = given if isinstance(given, str) and VALID_UID.match(given) else new_uid()
-    ts = now_iso()
-    with store.write() as conn:
-        if conn.execute("SELECT 1 FROM documents WHERE uid = ?", (uid,)).fetchone():
-            raise WebMessageError.wm(409, f"Document already exists: `{uid}`", "E5003")
-        conn.execute(
-            "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?)",
-            (uid, name, url, int(external), content_type, int(bool(body.get("attachment"))),
-             ts, ts, call.user.uid),
-        )  # fmt: skip
-        if not external:
-            conn.execute("UPDATE file_resources SET assigned = 1 WHERE uid = ?", (url,))
+    added = store.add_document(
+        uid=uid,
+        name=name,
+        url=url,
+        external=external,
+        content_type=content_type,
+        attachment=bool(body.get("attachment")),
+        created_by=call.user.uid,
+    )
+    if not added:
+        raise WebMessageError.wm(409, f"Document already exists: `{uid}`", "E5003")
     return _object_report(201, uid, DOC_KLASS, [call.location(f"/documents/{uid}")])
 
 
@@ -273,13 +275,7 @@ def delete_document(call: Call, uid: str) -> Response:
     doc = call.store.get_document(uid)
     if doc is None:
         raise _not_found("Document", uid)
-    with call.store.write() as conn:
-        conn.execute("DELETE FROM documents WHERE uid = ?", (uid,))
-        if not doc["external"]:
-            conn.execute("DELETE FROM file_resources WHERE uid = ?", (doc["url"],))
-    if not doc["external"]:
-        with contextlib.suppress(OSError):
-            os.remove(call.store.file_path(doc["url"]))
+    call.store.delete_document(uid)
     return _object_report(200, uid, DOC_KLASS, [])
 
 

@@ -121,6 +121,8 @@ DOC_COLUMNS = (
     "uid, name, url, external, content_type, attachment, created, last_updated, created_by"
 )
 DOC_KEYS = tuple(c.strip() for c in DOC_COLUMNS.split(","))
+MSG_COLUMNS = "uid, conversation, text, sender, internal, created, meta_data"
+UM_COLUMNS = "conversation, user, key, read, follow_up"
 # ordered conversation listings kept by Store.ordered_conversation_uids
 LIST_CACHE_SIZE = 8
 
@@ -347,6 +349,8 @@ class Store:
             self.conn.execute("COMMIT")
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """A read, for this module, the SQL list planner and tests that inspect state;
+        handlers call the named methods below instead."""
         with self.lock:
             return self.conn.execute(sql, params).fetchall()
 
@@ -363,6 +367,11 @@ class Store:
         return os.path.join(self.files_dir, f".upload-{uuid.uuid4().hex}")
 
     # --- seeding -------------------------------------------------------------------------
+
+    def stored_seed(self) -> str:
+        """The seed the database holds (another process may have reset it)."""
+        rows = self.query("SELECT value FROM meta WHERE key='seed'")
+        return str(rows[0][0]) if rows else self.seed_name
 
     def reset(self, seed: str = "demo") -> None:
         """Wipe every table and file and load ``seed`` again."""
@@ -446,7 +455,7 @@ class Store:
             )
             for m in c.messages:
                 conn.execute(
-                    "INSERT INTO messages VALUES (?,?,?,?,?,?,?)",
+                    f"INSERT INTO messages ({MSG_COLUMNS}) VALUES (?,?,?,?,?,?,?)",
                     (
                         m.uid,
                         c.uid,
@@ -458,10 +467,12 @@ class Store:
                     ),
                 )
                 for a in m.attachments:
-                    conn.execute("INSERT INTO message_attachments VALUES (?,?)", (m.uid, a))
+                    conn.execute(
+                        "INSERT INTO message_attachments (message, file) VALUES (?,?)", (m.uid, a)
+                    )
             for user_uid, (read, follow_up) in c.participants.items():
                 conn.execute(
-                    "INSERT INTO user_messages VALUES (?,?,?,?,?)",
+                    f"INSERT INTO user_messages ({UM_COLUMNS}) VALUES (?,?,?,?,?)",
                     (
                         c.uid,
                         user_uid,
@@ -538,8 +549,12 @@ class Store:
                 f"INSERT INTO conversations ({CONV_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 conv_rows,
             )
-            conn.executemany("INSERT INTO messages VALUES (?,?,?,?,?,?,?)", msg_rows)
-            conn.executemany("INSERT INTO user_messages VALUES (?,?,?,?,?)", um_rows)
+            conn.executemany(
+                f"INSERT INTO messages ({MSG_COLUMNS}) VALUES (?,?,?,?,?,?,?)", msg_rows
+            )
+            conn.executemany(
+                f"INSERT INTO user_messages ({UM_COLUMNS}) VALUES (?,?,?,?,?)", um_rows
+            )
         return uids
 
     # --- conversations -------------------------------------------------------------------
@@ -706,6 +721,242 @@ class Store:
                 by_uid[message]["attachments"].append(file)
         return out
 
+    def participants(self, conv_uid: str) -> dict[str, dict[str, Any]]:
+        """user uid -> ``{key, read, follow_up}`` for each participant of ``conv_uid``."""
+        rows = self.query(
+            "SELECT user, key, read, follow_up FROM user_messages WHERE conversation = ?",
+            (conv_uid,),
+        )
+        return {r[0]: {"key": r[1], "read": bool(r[2]), "follow_up": bool(r[3])} for r in rows}
+
+    def is_participant(self, conv_uid: str, user_uid: str) -> bool:
+        return bool(
+            self.query(
+                "SELECT 1 FROM user_messages WHERE conversation = ? AND user = ?",
+                (conv_uid, user_uid),
+            )
+        )
+
+    def unread_count(self, user_uid: str) -> int:
+        """The caller's conversations with ``read = false``, of every type: DHIS2's
+        ``getUnreadUserMessageConversationCount`` (what ``/api/me/dashboard`` reports)."""
+        rows = self.query(
+            "SELECT count(*) FROM user_messages WHERE user = ? AND read = 0", (user_uid,)
+        )
+        return int(rows[0][0])
+
+    def message_in(self, conv_uid: str, msg_uid: str) -> dict[str, Any] | None:
+        """``{internal}`` of message ``msg_uid`` if it belongs to ``conv_uid``."""
+        rows = self.query(
+            "SELECT internal FROM messages WHERE uid = ? AND conversation = ?", (msg_uid, conv_uid)
+        )
+        return {"internal": bool(rows[0][0])} if rows else None
+
+    def is_attached(self, msg_uid: str, file_uid: str) -> bool:
+        return bool(
+            self.query(
+                "SELECT 1 FROM message_attachments WHERE message = ? AND file = ?",
+                (msg_uid, file_uid),
+            )
+        )
+
+    # --- conversation writes: one method per change of state ------------------------------
+
+    def claim_attachment(self, file_uid: str, domain: str) -> str:
+        """Mark an unassigned file resource of ``domain`` assigned, in its own transaction.
+
+        Returns ``"claimed"``, ``"missing"`` (no such resource) or ``"unusable"`` (already
+        assigned, or of another domain); the caller turns the last two into its error.
+        """
+        with self.write() as conn:
+            row = conn.execute(
+                "SELECT domain, assigned FROM file_resources WHERE uid = ?", (file_uid,)
+            ).fetchone()
+            if row is None:
+                return "missing"
+            if row[0] != domain or row[1]:
+                return "unusable"
+            conn.execute(
+                "UPDATE file_resources SET assigned = 1, last_updated = ? WHERE uid = ?",
+                (now_iso(), file_uid),
+            )
+        return "claimed"
+
+    def add_conversation(
+        self,
+        *,
+        subject: str,
+        text: str,
+        sender: str,
+        recipients: Sequence[str],
+        message_type: str,
+        status: str,
+        attachments: Sequence[str],
+        meta_data: str | None,
+    ) -> str:
+        """A new conversation with its first message: the sender has read it, every other
+        recipient has not. Returns its UID."""
+        uid = new_uid()
+        msg_uid = new_uid()
+        ts = now_iso()
+        with self.write() as conn:
+            conn.execute(
+                f"INSERT INTO conversations ({CONV_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (uid, subject, message_type, "NONE", status, None, ts, ts, ts, sender, sender,
+                 1, None),
+            )  # fmt: skip
+            self._insert_message(conn, msg_uid, uid, text, sender, False, ts, meta_data)
+            self._attach(conn, msg_uid, attachments)
+            conn.execute(
+                f"INSERT INTO user_messages ({UM_COLUMNS}) VALUES (?,?,?,?,?)",
+                (uid, sender, str(uuid.uuid4()), 1, 0),
+            )
+            conn.executemany(
+                f"INSERT OR IGNORE INTO user_messages ({UM_COLUMNS}) VALUES (?,?,?,?,?)",
+                [(uid, r, str(uuid.uuid4()), 0, 0) for r in recipients if r != sender],
+            )
+        return uid
+
+    def add_message(
+        self,
+        conv_uid: str,
+        *,
+        text: str,
+        sender: str,
+        internal: bool,
+        attachments: Sequence[str],
+        meta_data: str | None,
+    ) -> str:
+        """A reply: the conversation's last message moves, and every other participant
+        reads it as unread (an internal note: only those who manage tickets)."""
+        msg_uid = new_uid()
+        ts = now_iso()
+        d = self.directory
+        with self.write() as conn:
+            self._insert_message(conn, msg_uid, conv_uid, text, sender, internal, ts, meta_data)
+            self._attach(conn, msg_uid, attachments)
+            conn.execute(
+                "UPDATE conversations SET last_sender = ?, last_message = ?, last_updated = ?, "
+                "message_count = message_count + ? WHERE uid = ?",
+                (sender, ts, ts, 0 if internal else 1, conv_uid),
+            )
+            others = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT user FROM user_messages WHERE conversation = ? AND user != ?",
+                    (conv_uid, sender),
+                ).fetchall()
+            ]
+            if internal:
+                others = [
+                    o
+                    for o in others
+                    if o in d.users and ({"F_MANAGE_TICKETS", "ALL"} & set(d.users[o].authorities))
+                ]
+            conn.executemany(
+                "UPDATE user_messages SET read = 0 WHERE conversation = ? AND user = ?",
+                [(conv_uid, o) for o in others],
+            )
+        return msg_uid
+
+    @staticmethod
+    def _insert_message(
+        conn: sqlite3.Connection,
+        msg_uid: str,
+        conv_uid: str,
+        text: str,
+        sender: str | None,
+        internal: bool,
+        created: str,
+        meta_data: str | None,
+    ) -> None:
+        conn.execute(
+            f"INSERT INTO messages ({MSG_COLUMNS}) VALUES (?,?,?,?,?,?,?)",
+            (msg_uid, conv_uid, text, sender, int(internal), created, meta_data),
+        )
+
+    @staticmethod
+    def _attach(conn: sqlite3.Connection, msg_uid: str, files: Sequence[str]) -> None:
+        conn.executemany(
+            "INSERT OR IGNORE INTO message_attachments (message, file) VALUES (?,?)",
+            [(msg_uid, f) for f in files],
+        )
+
+    def add_recipients(self, conv_uid: str, user_uids: Sequence[str]) -> None:
+        """New participants read the conversation as unread; existing ones are unchanged."""
+        with self.write() as conn:
+            conn.executemany(
+                f"INSERT OR IGNORE INTO user_messages ({UM_COLUMNS}) VALUES (?,?,?,?,?)",
+                [(conv_uid, u, str(uuid.uuid4()), 0, 0) for u in user_uids],
+            )
+            conn.execute(
+                "UPDATE conversations SET last_updated = ? WHERE uid = ?", (now_iso(), conv_uid)
+            )
+
+    def mark_read(self, conv_uids: Sequence[str], user_uid: str, read: bool = True) -> list[str]:
+        """Set ``user_uid``'s read flag; returns the conversations whose flag changed."""
+        changed: list[str] = []
+        with self.write() as conn:
+            for uid in conv_uids:
+                cur = conn.execute(
+                    "UPDATE user_messages SET read = ? WHERE conversation = ? AND user = ? "
+                    "AND read != ?",
+                    (int(read), uid, user_uid, int(read)),
+                )
+                if cur.rowcount:
+                    changed.append(uid)
+        return changed
+
+    def set_follow_up(self, conv_uids: Sequence[str], user_uid: str, follow_up: bool) -> None:
+        with self.write() as conn:
+            conn.executemany(
+                "UPDATE user_messages SET follow_up = ? WHERE conversation = ? AND user = ?",
+                [(int(follow_up), uid, user_uid) for uid in conv_uids],
+            )
+
+    def set_priority(self, conv_uid: str, priority: str) -> None:
+        self._set_conversation_field(conv_uid, "priority", priority)
+
+    def set_status(self, conv_uid: str, status: str) -> None:
+        self._set_conversation_field(conv_uid, "status", status)
+
+    def set_assignee(self, conv_uid: str, user_uid: str | None) -> None:
+        """Assign the ticket to ``user_uid`` (``None``: unassign)."""
+        self._set_conversation_field(conv_uid, "assignee", user_uid)
+
+    def _set_conversation_field(self, conv_uid: str, column: str, value: str | None) -> None:
+        assert column in ("priority", "status", "assignee")
+        with self.write() as conn:
+            conn.execute(
+                f"UPDATE conversations SET {column} = ?, last_updated = ? WHERE uid = ?",
+                (value, now_iso(), conv_uid),
+            )
+
+    def delete_conversation(self, conv_uid: str) -> None:
+        """The hard delete: the conversation, its messages and every participant's copy."""
+        with self.write() as conn:
+            conn.execute(
+                "DELETE FROM message_attachments WHERE message IN "
+                "(SELECT uid FROM messages WHERE conversation = ?)",
+                (conv_uid,),
+            )
+            conn.execute("DELETE FROM messages WHERE conversation = ?", (conv_uid,))
+            conn.execute("DELETE FROM user_messages WHERE conversation = ?", (conv_uid,))
+            conn.execute("DELETE FROM conversations WHERE uid = ?", (conv_uid,))
+
+    def remove_participant(self, conv_uids: Sequence[str], user_uid: str) -> list[str]:
+        """The soft delete: ``user_uid`` leaves each conversation; returns those it left."""
+        removed: list[str] = []
+        with self.write() as conn:
+            for uid in conv_uids:
+                cur = conn.execute(
+                    "DELETE FROM user_messages WHERE conversation = ? AND user = ?",
+                    (uid, user_uid),
+                )
+                if cur.rowcount:
+                    removed.append(uid)
+        return removed
+
     # --- file resources and documents ----------------------------------------------------
 
     def get_file(self, uid: str) -> dict[str, Any] | None:
@@ -729,6 +980,70 @@ class Store:
     def get_document(self, uid: str) -> dict[str, Any] | None:
         rows = self.query(f"SELECT {DOC_COLUMNS} FROM documents WHERE uid = ?", (uid,))
         return dict(zip(DOC_KEYS, rows[0], strict=True)) if rows else None
+
+    def add_file_resource(
+        self,
+        *,
+        uid: str,
+        name: str,
+        content_type: str,
+        content_path: str,
+        size: int,
+        md5: str,
+        domain: str,
+        created_by: str,
+        stored_at: float,
+    ) -> bool:
+        """Move the uploaded bytes at ``content_path`` into place and record the resource
+        (unassigned). ``False`` (and nothing changed) when ``uid`` is already taken."""
+        ts = now_iso()
+        with self.write() as conn:
+            if conn.execute("SELECT 1 FROM file_resources WHERE uid = ?", (uid,)).fetchone():
+                return False
+            os.replace(content_path, self.file_path(uid))
+            conn.execute(
+                f"INSERT INTO file_resources ({FILE_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (uid, name, content_type, size, md5, domain, 0, ts, ts, created_by, stored_at),
+            )
+        return True
+
+    def add_document(
+        self,
+        *,
+        uid: str,
+        name: str,
+        url: str,
+        external: bool,
+        content_type: str | None,
+        attachment: bool,
+        created_by: str,
+    ) -> bool:
+        """A document; an uploaded one (``external=False``) assigns its file resource
+        (``url`` is the resource's UID). ``False`` when ``uid`` is already taken."""
+        ts = now_iso()
+        with self.write() as conn:
+            if conn.execute("SELECT 1 FROM documents WHERE uid = ?", (uid,)).fetchone():
+                return False
+            conn.execute(
+                f"INSERT INTO documents ({DOC_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)",
+                (uid, name, url, int(external), content_type, int(attachment), ts, ts,
+                 created_by),
+            )  # fmt: skip
+            if not external:
+                conn.execute("UPDATE file_resources SET assigned = 1 WHERE uid = ?", (url,))
+        return True
+
+    def delete_document(self, uid: str) -> None:
+        """Delete a document and the file resource it was uploaded as (with its bytes)."""
+        with self.write() as conn:
+            row = conn.execute(
+                "SELECT url, external FROM documents WHERE uid = ?", (uid,)
+            ).fetchone()
+            conn.execute("DELETE FROM documents WHERE uid = ?", (uid,))
+            if row is not None and not row[1]:
+                conn.execute("DELETE FROM file_resources WHERE uid = ?", (row[0],))
+                with contextlib.suppress(OSError):
+                    os.remove(self.file_path(row[0]))
 
 
 def _chunks(items: list[str], size: int) -> Iterator[list[str]]:

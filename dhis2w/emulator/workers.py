@@ -306,8 +306,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             try:
                 message = json.loads(line)
                 if message["op"] == "reload":
-                    row = srv.store.query("SELECT value FROM meta WHERE key='seed'")
-                    name = str(row[0][0]) if row else srv.store.seed_name
+                    name = srv.store.stored_seed()
                     srv.store.seed_name = name
                     srv.store.directory = Directory(seed_module.WORLDS[name])
                     srv.app.auth.clear()
