@@ -137,6 +137,7 @@ def build_emulator_server(
     log_requests: bool = False,
     faults: FaultOptions | None = None,
     workers: int = 1,
+    storage_delay: float | None = None,
 ) -> EmulatorServer:
     """The server ``dhis2w emulator serve`` runs, bound and with its faults switched on.
 
@@ -146,6 +147,8 @@ def build_emulator_server(
     import dhis2w.emulator as emulator
 
     kwargs: dict[str, Any] = {"workers": workers} if workers != 1 else {}
+    if storage_delay is not None:
+        kwargs["storage_delay"] = storage_delay
     srv = emulator.EmulatorServer(
         host=host,
         port=port,
@@ -187,6 +190,14 @@ _COUNT = click.IntRange(min=0)
     default=10_000_000,
     show_default=True,
     help="Bytes; like DHIS2's max.file_upload_size.",
+)
+@click.option(
+    "--storage-delay",
+    type=_SECONDS,
+    default=None,
+    metavar="SECONDS",
+    help="How long an upload stays PENDING before it is STORED (default: a few milliseconds, "
+    "like a local DHIS2; widen it to test a client's polling).",
 )
 @click.option(
     "--latency",
@@ -268,6 +279,7 @@ def serve_emulator(
     db: str | None,
     seed: str,
     max_upload_size: int,
+    storage_delay: float | None,
     latency: float,
     latency_jitter: float,
     fail_next: int,
@@ -314,11 +326,16 @@ def serve_emulator(
         log_requests=debug,
         faults=faults,
         workers=workers,
+        storage_delay=storage_delay,
     )
     restore = _stop_on_sigterm() if workers > 1 else None
     try:
         active = faults.describe()
         click.echo(banner(srv), err=True)
+        if storage_delay is not None:
+            click.echo(
+                f"  Storage:    uploads are STORED {storage_delay:g}s after their 202", err=True
+            )
         if workers > 1:
             srv.start_workers()  # now, so the banner can name them
             pids = ", ".join(str(p) for p in srv.worker_pids)

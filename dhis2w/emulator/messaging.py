@@ -580,14 +580,20 @@ def file_response(call: Call, file: dict[str, Any], *, disposition: str | None =
     headers = [
         ("Content-Type", file["content_type"]),
         ("Content-Disposition", disposition or f"filename={file['name']}"),
-        ("Content-Security-Policy", "script-src 'none';"),
-        ("X-Content-Type-Options", "nosniff"),
-        ("X-XSS-Protection", "1; mode=block"),
+        *SECURITY_HEADERS,
     ]
-    return Response(200, headers, stream=_read_chunks(path), length=size)
+    return Response(200, headers, stream=read_chunks(path), length=size)
 
 
-def _read_chunks(path: str, chunk: int = 256 * 1024) -> Iterator[bytes]:
+# HeaderUtils.setSecurityHeaders with the default CSP
+SECURITY_HEADERS = (
+    ("Content-Security-Policy", "script-src 'none';"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-XSS-Protection", "1; mode=block"),
+)
+
+
+def read_chunks(path: str, chunk: int = 256 * 1024) -> Iterator[bytes]:
     with open(path, "rb") as fh:
         while data := fh.read(chunk):
             yield data

@@ -26,7 +26,7 @@ from email.utils import formatdate
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
-from dhis2w.emulator.app import App
+from dhis2w.emulator.app import DEFAULT_STORAGE_DELAY, App
 from dhis2w.emulator.exchange import Request, Response, encode, envelope, phrase, web_message
 from dhis2w.emulator.faults import FailSpec, Faults
 from dhis2w.emulator.logsafe import redact, request_secrets, safe_target
@@ -378,7 +378,7 @@ class EmulatorServer:
         db: str | Any | None = None,
         seed: str = "demo",
         max_upload_size: int = 10_000_000,
-        storage_delay: float = 0.05,
+        storage_delay: float = DEFAULT_STORAGE_DELAY,
         *,
         log_requests: bool = False,
         debug: bool = False,
@@ -410,6 +410,7 @@ class EmulatorServer:
             max_upload_size=max_upload_size,
             storage_delay=storage_delay,
             debug=debug,
+            faults=self.faults,
         )
         try:
             self._server = _TCPServer(

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
+import re
 import secrets
 import shutil
 import sqlite3
@@ -104,6 +106,11 @@ CREATE TABLE IF NOT EXISTS documents (
     created TEXT NOT NULL,
     last_updated TEXT NOT NULL,
     created_by TEXT
+);
+CREATE TABLE IF NOT EXISTS user_profiles (
+    user TEXT PRIMARY KEY,
+    avatar TEXT,
+    fields TEXT NOT NULL
 );
 """
 
@@ -333,6 +340,7 @@ class Store:
                 seed_name = str(row[0])
         self.seed_name = seed_name
         self.directory = Directory(seed_module.WORLDS[seed_name])
+        self._apply_profiles()
 
     # --- plumbing ------------------------------------------------------------------------
 
@@ -360,8 +368,17 @@ class Store:
         if self._temp_dir is not None:
             shutil.rmtree(self._temp_dir, ignore_errors=True)
 
-    def file_path(self, uid: str) -> str:
-        return os.path.join(self.files_dir, uid)
+    def file_path(self, uid: str, dimension: str = "") -> str:
+        """Where a resource's bytes live; ``dimension`` (``small``, ``medium``, ``large``)
+        names a scaled copy of an image, as DHIS2 appends it to the storage key. A UID is
+        any string in 2.42 (``POST /fileResources?uid=``), so one that is not plain
+        letters and digits is hex-encoded rather than trusted as a file name."""
+        name = uid if _SAFE_NAME.fullmatch(uid) else "u-" + uid.encode().hex()
+        return os.path.join(self.files_dir, name + dimension)
+
+    def has_image_variants(self, uid: str) -> bool:
+        """``hasMultipleStorageFiles``: the scaled copies were stored with the original."""
+        return os.path.exists(self.file_path(uid, "small"))
 
     def temp_upload_path(self) -> str:
         return os.path.join(self.files_dir, f".upload-{uuid.uuid4().hex}")
@@ -386,6 +403,7 @@ class Store:
                 "user_messages",
                 "file_resources",
                 "documents",
+                "user_profiles",
             ):
                 conn.execute(f"DELETE FROM {table}")
             for name in os.listdir(self.files_dir):
@@ -993,13 +1011,17 @@ class Store:
         domain: str,
         created_by: str,
         stored_at: float,
+        variants: dict[str, str] | None = None,
     ) -> bool:
-        """Move the uploaded bytes at ``content_path`` into place and record the resource
-        (unassigned). ``False`` (and nothing changed) when ``uid`` is already taken."""
+        """Move the uploaded bytes at ``content_path`` (and the scaled copies of an image,
+        ``variants``: dimension -> path) into place and record the resource, unassigned.
+        ``False`` (and nothing changed) when ``uid`` is already taken."""
         ts = now_iso()
         with self.write() as conn:
             if conn.execute("SELECT 1 FROM file_resources WHERE uid = ?", (uid,)).fetchone():
                 return False
+            for dimension, path in (variants or {}).items():
+                os.replace(path, self.file_path(uid, dimension))
             os.replace(content_path, self.file_path(uid))
             conn.execute(
                 f"INSERT INTO file_resources ({FILE_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
@@ -1029,21 +1051,131 @@ class Store:
                 (uid, name, url, int(external), content_type, int(attachment), ts, ts,
                  created_by),
             )  # fmt: skip
-            if not external:
-                conn.execute("UPDATE file_resources SET assigned = 1 WHERE uid = ?", (url,))
+            if not external:  # DocumentObjectBundleHook.saveDocument
+                conn.execute(
+                    "UPDATE file_resources SET assigned = 1, domain = 'DOCUMENT' WHERE uid = ?",
+                    (url,),
+                )
         return True
 
+    def update_document(
+        self,
+        uid: str,
+        *,
+        name: str,
+        url: str,
+        external: bool,
+        content_type: str | None,
+        attachment: bool,
+    ) -> None:
+        """Replace a document's owner properties (a PATCH after the patch was applied)."""
+        with self.write() as conn:
+            conn.execute(
+                "UPDATE documents SET name = ?, url = ?, external = ?, content_type = ?, "
+                "attachment = ?, last_updated = ? WHERE uid = ?",
+                (name, url, int(external), content_type, int(attachment), now_iso(), uid),
+            )
+            if not external:  # DocumentObjectBundleHook.saveDocument, as on create
+                conn.execute(
+                    "UPDATE file_resources SET assigned = 1, domain = 'DOCUMENT' WHERE uid = ?",
+                    (url,),
+                )
+
     def delete_document(self, uid: str) -> None:
-        """Delete a document and the file resource it was uploaded as (with its bytes)."""
+        """Delete a document; the file resource it was uploaded as stays, unassigned
+        (DefaultDocumentService.deleteDocument, 2.42.5; 2.42.3 deleted the resource)."""
         with self.write() as conn:
             row = conn.execute(
                 "SELECT url, external FROM documents WHERE uid = ?", (uid,)
             ).fetchone()
             conn.execute("DELETE FROM documents WHERE uid = ?", (uid,))
             if row is not None and not row[1]:
-                conn.execute("DELETE FROM file_resources WHERE uid = ?", (row[0],))
-                with contextlib.suppress(OSError):
-                    os.remove(self.file_path(row[0]))
+                conn.execute(
+                    "UPDATE file_resources SET assigned = 0, last_updated = ? WHERE uid = ?",
+                    (now_iso(), row[0]),
+                )
+
+    # --- /api/me: what a user changes about themselves ------------------------------------
+
+    def profile(self, user_uid: str) -> tuple[str | None, dict[str, str]]:
+        """``(avatar file resource UID, changed profile fields)`` set through ``PUT /api/me``."""
+        rows = self.query("SELECT avatar, fields FROM user_profiles WHERE user = ?", (user_uid,))
+        if not rows:
+            return None, {}
+        fields = json.loads(rows[0][1])
+        return rows[0][0], {str(k): str(v) for k, v in fields.items()}
+
+    def update_profile(
+        self, user_uid: str, fields: dict[str, str], avatar: str | None = None
+    ) -> None:
+        """Merge ``fields`` into the user's profile; a new ``avatar`` is assigned and the
+        one it replaces unassigned (User.setAvatar)."""
+        with self.write() as conn:
+            row = conn.execute(
+                "SELECT avatar, fields FROM user_profiles WHERE user = ?", (user_uid,)
+            ).fetchone()
+            old_avatar = None if row is None else row[0]
+            merged = {} if row is None else json.loads(row[1])
+            merged.update(fields)
+            new_avatar = avatar if avatar is not None else old_avatar
+            conn.execute(
+                "INSERT OR REPLACE INTO user_profiles (user, avatar, fields) VALUES (?,?,?)",
+                (user_uid, new_avatar, json.dumps(merged)),
+            )
+            if new_avatar != old_avatar:
+                self._set_assigned(conn, old_avatar, False)
+                self._set_assigned(conn, new_avatar, True)
+        self._apply_profile(user_uid, merged)
+
+    def remove_avatar(self, user_uid: str) -> None:
+        """The user has no avatar any more; its file resource stays, unassigned."""
+        with self.write() as conn:
+            row = conn.execute(
+                "SELECT avatar FROM user_profiles WHERE user = ?", (user_uid,)
+            ).fetchone()
+            if row is None or row[0] is None:
+                return
+            conn.execute("UPDATE user_profiles SET avatar = NULL WHERE user = ?", (user_uid,))
+            self._set_assigned(conn, row[0], False)
+
+    @staticmethod
+    def _set_assigned(conn: sqlite3.Connection, file_uid: str | None, assigned: bool) -> None:
+        if file_uid is not None:
+            conn.execute(
+                "UPDATE file_resources SET assigned = ?, last_updated = ? WHERE uid = ?",
+                (int(assigned), now_iso(), file_uid),
+            )
+
+    def _apply_profile(self, user_uid: str, fields: dict[str, str]) -> None:
+        """Show changed names in this process's directory (user summaries, ``/users``)."""
+        user = self.directory.users.get(user_uid)
+        if user is None:
+            return
+        for key, attr in _PROFILE_ATTRS.items():
+            if fields.get(key):
+                setattr(user, attr, fields[key])
+
+    def _apply_profiles(self) -> None:
+        for user_uid, fields in self.query("SELECT user, fields FROM user_profiles"):
+            self._apply_profile(str(user_uid), json.loads(fields))
+
+    def reload_directory(self) -> None:
+        """Rebuild the directory from the seed the database holds (after another process
+        reset it), with the profile changes the database remembers."""
+        self.seed_name = self.stored_seed()
+        self.directory = Directory(seed_module.WORLDS[self.seed_name])
+        self._apply_profiles()
+
+
+_SAFE_NAME = re.compile(r"[A-Za-z0-9]{1,64}")
+# PUT /api/me properties that the directory also knows
+_PROFILE_ATTRS = {
+    "firstName": "first_name",
+    "surname": "surname",
+    "email": "email",
+    "phoneNumber": "phone_number",
+    "jobTitle": "job_title",
+}
 
 
 def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
