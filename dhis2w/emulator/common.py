@@ -37,6 +37,7 @@ __all__ = [
     "SqlPlanner",
     "SqlRows",
     "bad_enum",
+    "enum_param",
     "get_object",
     "gist_list",
     "gist_object",
@@ -80,6 +81,16 @@ def bad_enum(param: str, value: str, choices: Sequence[str]) -> WebMessageError:
         f"Value '{value}' is not valid for parameter {param}. "
         f"Valid values are: [{', '.join(choices)}]",
     )
+
+
+def enum_param(param: str, value: str, choices: Sequence[str]) -> str:
+    """An enum ``@RequestParam``: DHIS2 binds every enum of its own case-insensitively
+    (CrudControllerAdvice.initBinder registers ConvertEnum, ``EnumUtils.getEnumIgnoreCase``);
+    anything else is the type-mismatch 400."""
+    for choice in choices:
+        if choice.lower() == value.lower():
+            return choice
+    raise bad_enum(param, value, choices)
 
 
 def missing_param(param: str, java_type: str = "String") -> WebMessageError:

@@ -1,7 +1,9 @@
-"""``/api/fileResources`` and ``/api/documents`` (reference §3).
+"""``/api/fileResources`` and ``/api/documents``, as FileResourceController and
+DocumentController (2.42.5.2) answer them.
 
-Uploads are streamed to disk by the multipart parser, checked (empty, size, blocked type,
-duplicate uid) and answered 202 with ``storageStatus: PENDING``; the resource reads as
+Uploads are streamed to disk by the multipart parser, checked in the controller's order
+(size, the image domains' rules, empty, duplicate uid, FileResourceBlocklist; BUGS.md S1-S3)
+and answered 202 with ``storageStatus: PENDING``; the resource reads as
 ``STORED`` once ``storage_delay`` seconds have passed (a timestamp, not a thread), which is
 how a client learns to poll like it must against a real server.
 """
@@ -22,7 +24,7 @@ import msgspec
 
 from dhis2w.emulator.common import (
     Call,
-    bad_enum,
+    enum_param,
     get_object,
     gist_list,
     gist_object,
@@ -163,13 +165,11 @@ def _md5(path: str) -> str:
 
 
 def _dimension(call: Call) -> str:
-    """``@RequestParam ImageFileDimension dimension``: Spring's enum binding is exact."""
+    """``@RequestParam ImageFileDimension dimension`` (``small`` or ``SMALL``)."""
     value = call.req.param("dimension")
     if value is None or value == "":
         return "ORIGINAL"
-    if value.strip() not in DIMENSIONS:
-        raise bad_enum("dimension", value, DIMENSION_CHOICES)
-    return value.strip()
+    return enum_param("dimension", value, DIMENSION_CHOICES)
 
 
 def _file_json(call: Call, file: dict[str, Any]) -> dict[str, Any]:
@@ -196,9 +196,9 @@ def upload(call: Call) -> Response:
     try:
         if part is None:
             raise WebMessageError.wm(400, "Required part 'file' is not present.")
-        domain = req.param("domain") or parsed.fields.get("domain") or "DATA_VALUE"
-        if domain not in DOMAINS:
-            raise bad_enum("domain", domain, DOMAINS)
+        domain = enum_param(
+            "domain", req.param("domain") or parsed.fields.get("domain") or "DATA_VALUE", DOMAINS
+        )
         uid = req.param("uid") or parsed.fields.get("uid") or None
         _size_limit(call.app.max_upload_size, part.size)
         original = part.filename or ""

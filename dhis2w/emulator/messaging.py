@@ -17,7 +17,7 @@ from dhis2w.emulator.common import (
     Call,
     SqlPlanner,
     SqlRows,
-    bad_enum,
+    enum_param,
     get_object,
     list_objects,
     missing_param,
@@ -434,8 +434,7 @@ def _ticket_field(
     java = "MessageConversationPriority" if column == "priority" else "MessageConversationStatus"
     if value is None:
         raise missing_param(param, java)
-    if value not in choices:
-        raise bad_enum(param, value, choices)
+    value = enum_param(param, value, choices)
     conv = call.store.get_conversation(uid)
     if conv is None:
         raise WebMessageError.root(

@@ -1083,7 +1083,7 @@ class Store:
 
     def delete_document(self, uid: str) -> None:
         """Delete a document; the file resource it was uploaded as stays, unassigned
-        (DefaultDocumentService.deleteDocument, 2.42.5; 2.42.3 deleted the resource)."""
+        (DefaultDocumentService.deleteDocument since 2.42.4; 2.42.3 deleted the resource)."""
         with self.write() as conn:
             row = conn.execute(
                 "SELECT url, external FROM documents WHERE uid = ?", (uid,)
