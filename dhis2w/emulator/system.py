@@ -130,7 +130,7 @@ def me(call: Call) -> Response:
     chosen: dict[str, FieldNode | None] = {}
     excluded: set[str] = set()
     for node in nodes:
-        if node.name in ("*", ":all", ":owner") or node.name.startswith(":"):
+        if node.name in ("*", ":all", ":owner"):
             for key in full:
                 chosen.setdefault(key, None)
         elif node.name.startswith("!"):
