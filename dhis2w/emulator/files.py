@@ -16,7 +16,6 @@ import math
 import os
 import re
 import time
-import uuid
 from typing import Any
 
 import jsonpatch
@@ -49,7 +48,7 @@ from dhis2w.emulator.messaging import (
     read_chunks,
 )
 from dhis2w.emulator.multipart import MultipartError, boundary_of, parse_multipart
-from dhis2w.emulator.schema import DOMAINS, SCHEMAS, storage_status
+from dhis2w.emulator.schema import DOMAINS, SCHEMAS, storage_key, storage_status
 from dhis2w.emulator.store import new_uid
 
 __all__ = ["route_documents", "route_file_resources"]
@@ -97,17 +96,6 @@ IMAGE_DOMAIN_RULES: dict[str, tuple[tuple[str, ...] | None, tuple[str, ...], int
     "ICON": (None, ("png",), 25_000_000, (48, 48, "FIT_EXACT")),
     "USER_AVATAR": (IMAGE_TYPES, IMAGE_EXTENSIONS, 2_000_000, (200, 200, "AUTOMATIC")),
     "ORG_UNIT": (IMAGE_TYPES, IMAGE_EXTENSIONS, 8_000_000, (800, 800, "AUTOMATIC")),
-}
-# FileResourceDomain container names (the first segment of a storage key)
-CONTAINERS = {
-    "DATA_VALUE": "dataValue",
-    "PUSH_ANALYSIS": "pushAnalysis",
-    "DOCUMENT": "document",
-    "MESSAGE_ATTACHMENT": "messageAttachment",
-    "USER_AVATAR": "userAvatar",
-    "ORG_UNIT": "organisationUnit",
-    "ICON": "icon",
-    "JOB_DATA": "jobData",
 }
 # fileresource.uid is ``character varying(11)``; 2.42 takes ``uid`` as a plain string
 UID_MAX = 11
@@ -279,12 +267,6 @@ def get_file_resource(call: Call, uid: str) -> Response:
     if file is None:
         raise _not_found("FileResource", uid)
     return json_response(200, _file_json(call, file))
-
-
-def storage_key(file: dict[str, Any]) -> str:
-    """FileResourceKeyUtil: ``<domain container>/<random UUID>`` (stable here per UID)."""
-    container = CONTAINERS.get(file["domain"], file["domain"])
-    return f"{container}/{uuid.uuid5(uuid.NAMESPACE_URL, 'fileResource:' + file['uid'])}"
 
 
 def file_data(call: Call, uid: str) -> Response:

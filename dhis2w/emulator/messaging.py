@@ -25,7 +25,7 @@ from dhis2w.emulator.common import (
 )
 from dhis2w.emulator.exchange import Response, WebMessageError, json_response, web_message
 from dhis2w.emulator.query import Filter
-from dhis2w.emulator.schema import PRIORITIES, STATUSES, Context
+from dhis2w.emulator.schema import PRIORITIES, STATUSES, Context, storage_key, storage_status
 from dhis2w.emulator.sqllist import conversation_rows
 from dhis2w.emulator.store import DirUser
 
@@ -566,19 +566,20 @@ def download_attachment(call: Call, mc_uid: str, msg_uid: str, file_uid: str) ->
     return file_response(call, file)
 
 
-def file_response(call: Call, file: dict[str, Any], *, disposition: str | None = None) -> Response:
-    """Stream a stored file with DHIS2's download headers (FileResourceUtils)."""
+def file_response(call: Call, file: dict[str, Any]) -> Response:
+    """Stream a stored file with DHIS2's download headers
+    (FileResourceUtils.configureFileResourceResponse). Content not (yet) in the store is the
+    content store's ``NoSuchElementException``: a 500 with its message (BUGS.md S5)."""
     path = call.store.file_path(file["uid"])
     try:
+        if storage_status(file) != "STORED":
+            raise OSError("not stored yet")
         size = os.path.getsize(path)
     except OSError:
-        raise WebMessageError.wm(
-            409,
-            "The content is being processed and is not available yet. Try again later.",
-        ) from None
+        raise WebMessageError.wm(500, f"key '{storage_key(file)}' not found.") from None
     headers = [
         ("Content-Type", file["content_type"]),
-        ("Content-Disposition", disposition or f"filename={file['name']}"),
+        ("Content-Disposition", f"filename={file['name']}"),
         *SECURITY_HEADERS,
     ]
     return Response(200, headers, stream=read_chunks(path), length=size)

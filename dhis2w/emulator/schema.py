@@ -9,13 +9,14 @@ per-user fields such as ``read`` and batched loads of messages work without N+1 
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
 from dhis2w.emulator.fields import EMBEDDED, REF, REFS, SIMPLE, USER, Prop
 from dhis2w.emulator.store import DirUser, Store
 
-__all__ = ["SCHEMAS", "Context", "storage_status"]
+__all__ = ["SCHEMAS", "Context", "storage_key", "storage_status"]
 
 MESSAGE_TYPES = ("PRIVATE", "SYSTEM", "VALIDATION_RESULT", "TICKET", "SYSTEM_VERSION_UPDATE")
 PRIORITIES = ("NONE", "LOW", "MEDIUM", "HIGH")
@@ -39,6 +40,25 @@ ACCESS = {
     "update": True,
     "delete": True,
 }
+
+
+# FileResourceDomain container names (the first segment of a storage key)
+CONTAINERS = {
+    "DATA_VALUE": "dataValue",
+    "PUSH_ANALYSIS": "pushAnalysis",
+    "DOCUMENT": "document",
+    "MESSAGE_ATTACHMENT": "messageAttachment",
+    "USER_AVATAR": "userAvatar",
+    "ORG_UNIT": "organisationUnit",
+    "ICON": "icon",
+    "JOB_DATA": "jobData",
+}
+
+
+def storage_key(file: dict[str, Any]) -> str:
+    """FileResourceKeyUtil: ``<domain container>/<random UUID>`` (stable here per UID)."""
+    container = CONTAINERS.get(file["domain"], file["domain"])
+    return f"{container}/{uuid.uuid5(uuid.NAMESPACE_URL, 'fileResource:' + file['uid'])}"
 
 
 def storage_status(file: dict[str, Any]) -> str:

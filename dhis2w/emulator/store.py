@@ -1,5 +1,11 @@
 """SQLite state of the emulator, and the in-memory directory of seeded users.
 
+Every change of state is a named method of :class:`Store` (``add_conversation``,
+``add_message``, ``mark_read``, ``claim_attachment``, ``add_file_resource``,
+``update_profile`` ...), and no SQL lives outside this module and the list planner
+(``sqllist.py``): handlers parse the request, check access in DHIS2's order and render the
+answer, so each rule about what a change does is found here, in one place.
+
 One connection per store guarded by a lock: SQLite serialises writers anyway, and a single
 connection makes "no write is lost" trivially true inside one process. File databases use
 WAL and a busy timeout so that several processes (CLI commands run one after the other, or a

@@ -194,7 +194,8 @@ def test_patch_document(admin: httpx.Client) -> None:
     assert r.status_code == 400
 
 
-def test_document_checks_of_the_bundle_hook(admin: httpx.Client) -> None:
+def test_document_checks_of_the_bundle_hook(admin: httpx.Client, emu: EmulatorHandle) -> None:
+    emu.faults.storage_delay(0)  # the upload below is STORED at once
     r = admin.post("/api/documents", json={"name": "n", "url": "ftp://x", "external": True})
     assert r.status_code == 409
     assert r.json()["response"]["errorReports"][0]["errorCode"] == "E4004"
@@ -209,6 +210,11 @@ def test_document_checks_of_the_bundle_hook(admin: httpx.Client) -> None:
     assert data.content == b"minutes" and data.headers["content-disposition"] == "filename=m.txt"
     r = admin.get("/api/documents/NoSuchDoc01/data")
     assert r.json() == wm(404, "Document not found for uid: NoSuchDoc01")
+    emu.faults.storage_delay(30.0)  # a document whose content is not stored yet
+    pending = _id(upload(admin, b"later", name="l.txt", domain="DOCUMENT"))
+    later = _document(admin, name="Later", url=pending)
+    r = admin.get(f"/api/documents/{later}/data")
+    assert r.status_code == 500 and r.json()["message"].startswith("key 'document/")
 
 
 def test_document_gist(admin: httpx.Client) -> None:

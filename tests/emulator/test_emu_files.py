@@ -178,8 +178,9 @@ def test_attachment_download_errors(as_user) -> None:  # type: ignore[no-untyped
     assert r.status_code == 403
 
 
-def test_attachment_internal_message_409(as_user) -> None:  # type: ignore[no-untyped-def]
+def test_attachment_internal_message_409(as_user, emu) -> None:  # type: ignore[no-untyped-def]
     """ref §1 attachment download: internal message, caller not in the feedback group -> 409."""
+    emu.faults.storage_delay(0)  # stored at once: the download below does not poll
     mohamed = as_user("mohamed")
     fr = upload(mohamed).json()["response"]["fileResource"]["id"]
     uid = seed.CONV_TICKET_DHIS2_LOGIN.uid
@@ -200,6 +201,7 @@ def test_send_with_uploaded_attachment_roundtrip(as_user) -> None:  # type: igno
     fr = upload(admin, data, name="blob.dat", content_type="application/octet-stream").json()[
         "response"
     ]["fileResource"]["id"]
+    _wait_stored(admin, fr)  # as a client must before anyone downloads it
     uid = send(admin, [seed.FATMATA.uid], attachments=[{"id": fr}])
     fat = as_user("fatmata")
     msg = fat.get(f"{MC}/{uid}", params={"fields": "messages[id]"}).json()["messages"][0]["id"]
