@@ -236,18 +236,19 @@ def _uid(obj: Any) -> str:
 # --- the Gist API (AbstractGistReadOnlyController) -------------------------------------------
 
 
-def _gist_plan(type_name: str) -> Any:
-    """Gist's default fields, narrowed to what the emulator's types hold: the persisted
-    simple properties an object owns (no collections, no computed ``href``/``access``)."""
+def _gist_plan(call: Call, type_name: str) -> Any:
+    """``fields`` when given; else Gist's default fields, narrowed to what the emulator's
+    types hold: the persisted simple properties an object owns (no collections, no computed
+    ``href``/``access``)."""
     props = SCHEMAS[type_name]
     names = [n for n, p in props.items() if p.kind == SIMPLE and p.is_owner]
-    return compile_plan(SCHEMAS, type_name, [FieldNode(n) for n in names])
+    return compile_plan(SCHEMAS, type_name, call.fields([FieldNode(n) for n in names]))
 
 
 def gist_object(call: Call, type_name: str, obj: Any) -> Response:
     """``GET /{uid}/gist``: the object's gist, never wrapped."""
     ctx = call.context()
-    return json_response(200, render(_gist_plan(type_name), obj, ctx), [NO_CACHE])
+    return json_response(200, render(_gist_plan(call, type_name), obj, ctx), [NO_CACHE])
 
 
 def _bool(call: Call, name: str, default: bool) -> bool:
@@ -264,7 +265,7 @@ def gist_list(call: Call, type_name: str, key: str, items: list[Any]) -> Respons
     size = max(1, min(1000, _int_param(call, "pageSize", 50)))
     paging = _bool(call, "paging", True)
     rows = items[(page - 1) * size : page * size] if paging else items
-    plan = _gist_plan(type_name)
+    plan = _gist_plan(call, type_name)
     entries = [render(plan, o, ctx) for o in rows]
     if _bool(call, "headless", False):
         return json_response(200, entries, [NO_CACHE])

@@ -227,6 +227,8 @@ def test_document_gist(admin: httpx.Client) -> None:
     assert isinstance(admin.get("/api/documents/gist?headless=true").json(), list)
     one = admin.get("/api/documents/DocWhoGuid1/gist").json()
     assert one["id"] == "DocWhoGuid1" and "access" not in one
+    named = admin.get("/api/documents/gist", params={"fields": "id,name"}).json()["documents"]
+    assert all(set(d) == {"id", "name"} for d in named)
 
 
 # --- fields=:owner (S9), system/info (S10) ----------------------------------------------------
