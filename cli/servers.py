@@ -151,6 +151,7 @@ def build_emulator_server(
     idle_timeout: float = _IDLE_TIMEOUT,
     request_timeout: float = _REQUEST_TIMEOUT,
     max_connections: int = _MAX_CONNECTIONS,
+    storage_delay: float | None = None,
 ) -> EmulatorServer:
     """The server ``dhis2w emulator serve`` runs, bound and with its faults switched on.
 
@@ -167,6 +168,8 @@ def build_emulator_server(
         kwargs["request_timeout"] = request_timeout
     if max_connections != _MAX_CONNECTIONS:
         kwargs["max_connections"] = max_connections
+    if storage_delay is not None:
+        kwargs["storage_delay"] = storage_delay
     srv = emulator.EmulatorServer(
         host=host,
         port=port,
@@ -209,6 +212,14 @@ _COUNT = click.IntRange(min=0)
     default=10_000_000,
     show_default=True,
     help="Bytes; like DHIS2's max.file_upload_size.",
+)
+@click.option(
+    "--storage-delay",
+    type=_SECONDS,
+    default=None,
+    metavar="SECONDS",
+    help="How long an upload stays PENDING before it is STORED (default: a few milliseconds, "
+    "like a local DHIS2; widen it to test a client's polling).",
 )
 @click.option(
     "--latency",
@@ -316,6 +327,7 @@ def serve_emulator(
     db: str | None,
     seed: str,
     max_upload_size: int,
+    storage_delay: float | None,
     latency: float,
     latency_jitter: float,
     fail_next: int,
@@ -368,11 +380,16 @@ def serve_emulator(
         idle_timeout=idle_timeout,
         request_timeout=request_timeout,
         max_connections=max_connections,
+        storage_delay=storage_delay,
     )
     restore = _stop_on_sigterm()
     try:
         active = faults.describe()
         click.echo(banner(srv), err=True)
+        if storage_delay is not None:
+            click.echo(
+                f"  Storage:    uploads are STORED {storage_delay:g}s after their 202", err=True
+            )
         if workers > 1:
             srv.start_workers()  # now, so the banner can name them
             pids = ", ".join(str(p) for p in srv.worker_pids)

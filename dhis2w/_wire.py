@@ -53,6 +53,8 @@ API = "/api"
 CONVERSATIONS = "/api/messageConversations"
 FILE_RESOURCES = "/api/fileResources"
 DOCUMENTS = "/api/documents"
+# the caller's unread-conversation count, all types: what DHIS2's header bar polls
+ME_DASHBOARD = "/api/me/dashboard"
 
 #: DHIS2 UIDs: 11 characters, a letter first, then letters or digits (CodeGenerator).
 

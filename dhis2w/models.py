@@ -29,6 +29,7 @@ __all__ = [
     "FileResource",
     "FileResourceDomain",
     "Me",
+    "MeDashboard",
     "Message",
     "MessageConversation",
     "MessageType",
@@ -194,6 +195,13 @@ class Me(_Wire):
         return "ALL" in self.authorities
 
 
+class MeDashboard(_Wire):
+    """``GET /api/me/dashboard``: the counts DHIS2's header bar shows."""
+
+    unread_message_conversations: int = 0
+    unread_interpretations: int = 0
+
+
 class SystemInfo(_Wire):
     """``GET /api/system/info``. ``version_tuple`` makes version checks numeric."""
 
@@ -314,6 +322,7 @@ file_resource_envelope_decoder = msgspec.json.Decoder(FileResourceEnvelope)
 document_decoder = msgspec.json.Decoder(Document)
 document_page_decoder = msgspec.json.Decoder(DocumentPage)
 me_decoder = msgspec.json.Decoder(Me)
+me_dashboard_decoder = msgspec.json.Decoder(MeDashboard)
 system_info_decoder = msgspec.json.Decoder(SystemInfo)
 user_page_decoder = msgspec.json.Decoder(UserPage)
 user_group_page_decoder = msgspec.json.Decoder(UserGroupPage)

@@ -124,7 +124,23 @@ class Messaging:
         )
 
     def unread_count(self, message_type: MessageType | str | None = None) -> int:
-        """How many of the caller's conversations are unread (the pager total of one row)."""
+        """How many of the caller's conversations are unread.
+
+        Without ``message_type`` this is DHIS2's own unread badge (``/api/me/dashboard``, one
+        count query on the server); with one, the pager total of a one-row filtered list.
+        Both count the caller's conversations whose ``read`` is false.
+        """
+        if message_type is None:
+            path = _wire.ME_DASHBOARD
+            response = self._client.request_json("GET", path)
+            dashboard = _wire.decode(
+                models.me_dashboard_decoder,
+                response.content,
+                method="GET",
+                path=path,
+                status_code=response.status_code,
+            )
+            return dashboard.unread_message_conversations
         params = _wire.conversation_list_params(
             message_type=message_type, unread=True, order=None, page_size=1, fields="id"
         )

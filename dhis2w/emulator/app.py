@@ -16,10 +16,16 @@ from dhis2w.emulator import files, messaging, system
 from dhis2w.emulator.auth import Authenticator, login_redirect
 from dhis2w.emulator.common import Call
 from dhis2w.emulator.exchange import Request, Response, WebMessageError, web_message
+from dhis2w.emulator.faults import Faults
 from dhis2w.emulator.logsafe import redact, request_secrets
 from dhis2w.emulator.store import Store
 
-__all__ = ["App"]
+__all__ = ["DEFAULT_STORAGE_DELAY", "App"]
+
+# Seconds between an upload's 202 (PENDING) and its content being readable (STORED). A local
+# DHIS2 with the filesystem store finishes its asynchronous save within a few milliseconds;
+# tests that need to see PENDING widen the window with ``faults.storage_delay(s)``.
+DEFAULT_STORAGE_DELAY = 0.005
 
 _VERSIONED = re.compile(r"^/api/(\d{2})(/.*)?$")
 
@@ -38,18 +44,30 @@ class App:
         store: Store,
         *,
         max_upload_size: int = 10_000_000,
-        storage_delay: float = 0.05,
+        storage_delay: float = DEFAULT_STORAGE_DELAY,
         debug: bool = False,
         sql_lists: bool = True,
+        faults: Faults | None = None,
     ) -> None:
         self.store = store
         # serve list queries from SQL where they translate (False: always the Python path,
         # which the conformance tests compare against)
         self.sql_lists = sql_lists
         self.max_upload_size = max_upload_size
-        self.storage_delay = storage_delay
+        self._storage_delay = storage_delay
+        self.faults = faults
         self.debug = debug
         self.auth = Authenticator(store)
+
+    @property
+    def storage_delay(self) -> float:
+        """The configured delay, unless ``faults.storage_delay(s)`` switched another on."""
+        override = None if self.faults is None else self.faults.storage_delay_override()
+        return self._storage_delay if override is None else override
+
+    @storage_delay.setter
+    def storage_delay(self, seconds: float) -> None:
+        self._storage_delay = seconds
 
     def handle(self, req: Request) -> Response:
         try:

@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import urlencode
 
 import msgspec
 
 from dhis2w.emulator.exchange import NO_CACHE, Request, Response, WebMessageError, json_response
-from dhis2w.emulator.fields import FieldNode, compile_plan, parse_fields, render
+from dhis2w.emulator.fields import SIMPLE, FieldNode, compile_plan, parse_fields, render
 from dhis2w.emulator.query import (
     Filter,
     QueryError,
@@ -31,7 +32,18 @@ from dhis2w.emulator.store import DirUser, Store
 if TYPE_CHECKING:
     from dhis2w.emulator.app import App
 
-__all__ = ["Call", "SqlPlanner", "SqlRows", "bad_enum", "get_object", "list_objects", "read_json"]
+__all__ = [
+    "Call",
+    "SqlPlanner",
+    "SqlRows",
+    "bad_enum",
+    "enum_param",
+    "get_object",
+    "gist_list",
+    "gist_object",
+    "list_objects",
+    "read_json",
+]
 
 ID_NAME = (FieldNode("id"), FieldNode("displayName"))
 
@@ -69,6 +81,16 @@ def bad_enum(param: str, value: str, choices: Sequence[str]) -> WebMessageError:
         f"Value '{value}' is not valid for parameter {param}. "
         f"Valid values are: [{', '.join(choices)}]",
     )
+
+
+def enum_param(param: str, value: str, choices: Sequence[str]) -> str:
+    """An enum ``@RequestParam``: DHIS2 binds every enum of its own case-insensitively
+    (CrudControllerAdvice.initBinder registers ConvertEnum, ``EnumUtils.getEnumIgnoreCase``);
+    anything else is the type-mismatch 400."""
+    for choice in choices:
+        if choice.lower() == value.lower():
+            return choice
+    raise bad_enum(param, value, choices)
 
 
 def missing_param(param: str, java_type: str = "String") -> WebMessageError:
@@ -209,3 +231,61 @@ def _uid(obj: Any) -> str:
     if isinstance(obj, dict):
         return str(obj["uid"])
     return str(obj.uid)
+
+
+# --- the Gist API (AbstractGistReadOnlyController) -------------------------------------------
+
+
+def _gist_plan(call: Call, type_name: str) -> Any:
+    """``fields`` when given; else Gist's default fields, narrowed to what the emulator's
+    types hold: the persisted simple properties an object owns (no collections, no computed
+    ``href``/``access``)."""
+    props = SCHEMAS[type_name]
+    names = [n for n, p in props.items() if p.kind == SIMPLE and p.is_owner]
+    return compile_plan(SCHEMAS, type_name, call.fields([FieldNode(n) for n in names]))
+
+
+def gist_object(call: Call, type_name: str, obj: Any) -> Response:
+    """``GET /{uid}/gist``: the object's gist, never wrapped."""
+    ctx = call.context()
+    return json_response(200, render(_gist_plan(call, type_name), obj, ctx), [NO_CACHE])
+
+
+def _bool(call: Call, name: str, default: bool) -> bool:
+    raw = call.req.param(name)
+    return default if raw is None or raw == "" else raw.strip().lower() == "true"
+
+
+def gist_list(call: Call, type_name: str, key: str, items: list[Any]) -> Response:
+    """``GET /gist``: ``{"pager": GistPager, key: [...]}``, the pager's ``total`` only when
+    asked for (``total=true``/``totalPages=true``); ``headless=true`` drops the wrapper."""
+    ctx = call.context()
+    items = apply_order(SCHEMAS[type_name], items, ctx, call.req.param("order"), ("id",))
+    page = max(1, _int_param(call, "page", 1))
+    size = max(1, min(1000, _int_param(call, "pageSize", 50)))
+    paging = _bool(call, "paging", True)
+    rows = items[(page - 1) * size : page * size] if paging else items
+    plan = _gist_plan(call, type_name)
+    entries = [render(plan, o, ctx) for o in rows]
+    if _bool(call, "headless", False):
+        return json_response(200, entries, [NO_CACHE])
+    if not paging:
+        return json_response(200, {key: entries}, [NO_CACHE])
+    total = len(items) if _bool(call, "total", False) or _bool(call, "totalPages", False) else None
+    base = f"{call.api_base}/{key}/gist"
+    pager: dict[str, Any] = {"page": page, "pageSize": size}
+    if total is not None:
+        pager["total"] = total
+    if page > 1:
+        pager["prevPage"] = _with_page(base, call.req.params, page - 1)
+    more = (page * size < total) if total is not None else len(rows) == size
+    if more:
+        pager["nextPage"] = _with_page(base, call.req.params, page + 1)
+    if total is not None:
+        pager["pageCount"] = -(-total // size)
+    return json_response(200, {"pager": pager, key: entries}, [NO_CACHE])
+
+
+def _with_page(base: str, params: list[tuple[str, str]], page: int) -> str:
+    kept = [(k, v) for k, v in params if k != "page"] + [("page", str(page))]
+    return f"{base}?{urlencode(kept)}"

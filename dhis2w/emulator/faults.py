@@ -51,6 +51,21 @@ class Faults:
         self._fail: list[FailSpec] = []
         self._drop = 0
         self._truncate = 0
+        self._storage_delay: float | None = None
+
+    def storage_delay(self, seconds: float | None) -> Faults:
+        """Uploads read as PENDING for ``seconds`` before they are STORED (``None``: back to
+        the server's configured delay). Not a per-request fault: it changes the window in
+        which a client must poll ``storageStatus``."""
+        if seconds is not None and not (seconds >= 0 and seconds != float("inf")):
+            raise ValueError("storage_delay must be a finite number of seconds >= 0")
+        with self._lock:
+            self._storage_delay = None if seconds is None else float(seconds)
+        return self
+
+    def storage_delay_override(self) -> float | None:
+        with self._lock:
+            return self._storage_delay
 
     def latency(self, seconds: float, jitter: float = 0.0) -> Faults:
         """Delay every request by ``seconds`` plus a uniform random ``[0, jitter]``."""
@@ -109,6 +124,7 @@ class Faults:
             self._fail.clear()
             self._drop = 0
             self._truncate = 0
+            self._storage_delay = None
         return self
 
     # --- used by the server --------------------------------------------------------------

@@ -6,11 +6,12 @@ is parsed into a tree, compiled against a type's properties into a flat plan (wh
 properties, under which keys, with which sub-plans), and that plan renders each object.
 Compiling once per request keeps a 1,000-conversation page cheap.
 
-Rules copied from DHIS2's field filtering (dhis2-api.md §2): ``*``/``:all`` selects every
-property, references to identifiable objects then render as ``{id}`` only, embedded objects
-(``userMessages``) render fully, user references with DHIS2's ``UserPropertyTransformer``
-always render ``{id,code,name,displayName,username}``; ``!x`` excludes; unknown names are
-ignored; null values are omitted.
+Rules copied from DHIS2's field filtering (dhis2-api.md §2): ``*``/``:all`` selects every property
+(``:owner`` only the persisted ones the object owns), references to identifiable objects
+then render as ``{id}`` only, embedded objects (``userMessages``) render fully, user
+references with DHIS2's ``UserPropertyTransformer`` always render
+``{id,code,name,displayName,username}``; ``!x`` excludes; unknown names are ignored; null
+values are omitted.
 """
 
 from __future__ import annotations
@@ -37,7 +38,9 @@ class Prop:
 
     ``vtype`` says how filter values are parsed (``str``, ``bool``, ``int``, ``date``,
     ``enum``); ``enum`` properties list their ``choices`` and Java class for error texts.
-    ``persisted`` properties can be ordered on.
+    ``persisted`` properties can be ordered on. ``owner`` (default: ``persisted``) says
+    whether ``fields=:owner`` selects it: DHIS2's owner preset leaves out what is computed
+    for the reader (``displayName``, ``href``, ``access``, ``favorite``).
     """
 
     kind: str
@@ -47,6 +50,11 @@ class Prop:
     choices: tuple[str, ...] = ()
     java_class: str = ""
     persisted: bool = True
+    owner: bool | None = None
+
+    @property
+    def is_owner(self) -> bool:
+        return self.persisted if self.owner is None else self.owner
 
 
 @dataclass(frozen=True)
@@ -130,9 +138,13 @@ def compile_plan(schemas: Schemas, type_name: str, nodes: Sequence[FieldNode]) -
     excluded: set[str] = set()
     for node in nodes:
         name = node.name
-        if name in ("*", ":all", ":owner"):
+        if name in ("*", ":all"):
             for p in props:
                 chosen.setdefault(p, (None, True))
+        elif name == ":owner":
+            for p, prop in props.items():
+                if prop.is_owner:
+                    chosen.setdefault(p, (None, True))
         elif name in _PRESETS:
             preset = _PRESETS[name] or tuple(k for k, v in props.items() if v.kind == SIMPLE)
             for p in preset:

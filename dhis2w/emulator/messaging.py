@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -18,7 +17,7 @@ from dhis2w.emulator.common import (
     Call,
     SqlPlanner,
     SqlRows,
-    bad_enum,
+    enum_param,
     get_object,
     list_objects,
     missing_param,
@@ -26,9 +25,9 @@ from dhis2w.emulator.common import (
 )
 from dhis2w.emulator.exchange import Response, WebMessageError, json_response, web_message
 from dhis2w.emulator.query import Filter
-from dhis2w.emulator.schema import PRIORITIES, STATUSES, Context
+from dhis2w.emulator.schema import PRIORITIES, STATUSES, Context, storage_key, storage_status
 from dhis2w.emulator.sqllist import conversation_rows
-from dhis2w.emulator.store import DirUser, new_uid, now_iso
+from dhis2w.emulator.store import DirUser
 
 __all__ = ["route"]
 
@@ -46,23 +45,8 @@ JAVA = {
 # --- access rules (MCC helpers) -------------------------------------------------------------
 
 
-def _participants(call: Call, conv_uid: str) -> dict[str, dict[str, Any]]:
-    rows = call.store.query(
-        "SELECT user, key, read, follow_up FROM user_messages WHERE conversation = ?",
-        (conv_uid,),
-    )
-    return {r[0]: {"key": r[1], "read": bool(r[2]), "follow_up": bool(r[3])} for r in rows}
-
-
 def _can_read(call: Call, user: DirUser, conv_uid: str) -> bool:
-    if user.is_superuser:
-        return True
-    return bool(
-        call.store.query(
-            "SELECT 1 FROM user_messages WHERE conversation = ? AND user = ?",
-            (conv_uid, user.uid),
-        )
-    )
+    return user.is_superuser or call.store.is_participant(conv_uid, user.uid)
 
 
 def _can_modify(call: Call, user: DirUser, conv: dict[str, Any]) -> bool:
@@ -124,21 +108,12 @@ def _claim_attachments(call: Call, uids: list[str], error_code: str | None = "E1
     409 without errorCode (dhis2-api.md §0, MessageConversationController 2.42)."""
     claimed: list[str] = []
     for uid in uids:
-        with call.store.write() as conn:
-            row = conn.execute(
-                "SELECT domain, assigned FROM file_resources WHERE uid = ?", (uid,)
-            ).fetchone()
-            if row is None:
-                raise WebMessageError.wm(409, f"Attachment '{uid}' not found.", error_code)
-            if row[0] != ATTACHMENT_DOMAIN or row[1]:
-                raise WebMessageError.wm(
-                    409,
-                    f"Attachment '{uid}' is already used or not a valid attachment.",
-                    error_code,
-                )
-            conn.execute(
-                "UPDATE file_resources SET assigned = 1, last_updated = ? WHERE uid = ?",
-                (now_iso(), uid),
+        outcome = call.store.claim_attachment(uid, ATTACHMENT_DOMAIN)
+        if outcome == "missing":
+            raise WebMessageError.wm(409, f"Attachment '{uid}' not found.", error_code)
+        if outcome != "claimed":
+            raise WebMessageError.wm(
+                409, f"Attachment '{uid}' is already used or not a valid attachment.", error_code
             )
         claimed.append(uid)
     return claimed
@@ -176,32 +151,16 @@ def _create_conversation(
     sender: DirUser,
 ) -> str:
     _check_subject(subject)  # the INSERT fails: nothing of the conversation is stored
-    uid = new_uid()
-    msg_uid = new_uid()
-    ts = now_iso()
-    with call.store.write() as conn:
-        conn.execute(
-            "INSERT INTO conversations VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (uid, subject, message_type, "NONE", status, None, ts, ts, ts, sender.uid,
-             sender.uid, 1, None),
-        )  # fmt: skip
-        conn.execute(
-            "INSERT INTO messages VALUES (?,?,?,?,?,?,?)",
-            (msg_uid, uid, text, sender.uid, 0, ts, _meta_data(call)),
-        )
-        conn.executemany(
-            "INSERT OR IGNORE INTO message_attachments VALUES (?,?)",
-            [(msg_uid, a) for a in attachments],
-        )
-        conn.execute(
-            "INSERT INTO user_messages VALUES (?,?,?,?,?)",
-            (uid, sender.uid, str(uuid.uuid4()), 1, 0),
-        )
-        conn.executemany(
-            "INSERT OR IGNORE INTO user_messages VALUES (?,?,?,?,?)",
-            [(uid, r, str(uuid.uuid4()), 0, 0) for r in recipients if r != sender.uid],
-        )
-    return uid
+    return call.store.add_conversation(
+        subject=subject,
+        text=text,
+        sender=sender.uid,
+        recipients=recipients,
+        message_type=message_type,
+        status=status,
+        attachments=attachments,
+        meta_data=_meta_data(call),
+    )
 
 
 # --- handlers --------------------------------------------------------------------------------
@@ -288,16 +247,12 @@ def get_conversation(call: Call, uid: str) -> Response:
         return json_response(200, {"message": f"No MessageConversation found with UID: {uid}"})
     if not _can_read(call, call.user, uid):
         raise WebMessageError.wm(403, "Not authorized to access this conversation.", "E1006")
-    mine = _participants(call, uid).get(call.user.uid)
+    mine = call.store.participants(uid).get(call.user.uid)
     conv["read"] = bool(mine and mine["read"])
     conv["follow_up"] = bool(mine and mine["follow_up"])
     response = get_object(call, "MessageConversation", conv)
     if (call.req.param("markRead") or "").lower() == "true" and mine and not mine["read"]:
-        with call.store.write() as conn:
-            conn.execute(
-                "UPDATE user_messages SET read = 1 WHERE conversation = ? AND user = ?",
-                (uid, call.user.uid),
-            )
+        call.store.mark_read([uid], call.user.uid)
     return response
 
 
@@ -366,39 +321,14 @@ def reply(call: Call, uid: str) -> Response:
         )
     text = raw.decode("utf-8", "replace")
     attachments = _claim_attachments(call, call.req.param_list("attachments"), None)
-    ts = now_iso()
-    msg_uid = new_uid()
-    with call.store.write() as conn:
-        conn.execute(
-            "INSERT INTO messages VALUES (?,?,?,?,?,?,?)",
-            (msg_uid, uid, text, call.user.uid, int(internal), ts, _meta_data(call)),
-        )
-        conn.executemany(
-            "INSERT OR IGNORE INTO message_attachments VALUES (?,?)",
-            [(msg_uid, a) for a in attachments],
-        )
-        conn.execute(
-            "UPDATE conversations SET last_sender = ?, last_message = ?, last_updated = ?, "
-            "message_count = message_count + ? WHERE uid = ?",
-            (call.user.uid, ts, ts, 0 if internal else 1, uid),
-        )
-        others = [
-            r[0]
-            for r in conn.execute(
-                "SELECT user FROM user_messages WHERE conversation = ? AND user != ?",
-                (uid, call.user.uid),
-            ).fetchall()
-        ]
-        if internal:
-            others = [
-                o
-                for o in others
-                if o in d.users and ({"F_MANAGE_TICKETS", "ALL"} & set(d.users[o].authorities))
-            ]
-        conn.executemany(
-            "UPDATE user_messages SET read = 0 WHERE conversation = ? AND user = ?",
-            [(uid, o) for o in others],
-        )
+    call.store.add_message(
+        uid,
+        text=text,
+        sender=call.user.uid,
+        internal=internal,
+        attachments=attachments,
+        meta_data=_meta_data(call),
+    )
     return web_message(
         201,
         "Message conversation created",
@@ -440,13 +370,7 @@ def add_recipients(call: Call, uid: str) -> Response:
         )
     if not isinstance(body, dict):
         raise WebMessageError.wm(400, "JSON parse error: expected an object")
-    recipients = _resolve_recipients(call, body)
-    with call.store.write() as conn:
-        conn.executemany(
-            "INSERT OR IGNORE INTO user_messages VALUES (?,?,?,?,?)",
-            [(uid, r, str(uuid.uuid4()), 0, 0) for r in recipients],
-        )
-        conn.execute("UPDATE conversations SET last_updated = ? WHERE uid = ?", (now_iso(), uid))
+    call.store.add_recipients(uid, _resolve_recipients(call, body))
     return Response(204, [("Content-Length", "0")])
 
 
@@ -479,16 +403,7 @@ def _mark_read(call: Call, uids: list[str], user_param: str, read: bool) -> Resp
             raise WebMessageError.wm(
                 403, "Not authorized to change read property of this conversation.", "E1006"
             )
-    changed: list[str] = []
-    with call.store.write() as conn:
-        for conv in convs:
-            cur = conn.execute(
-                "UPDATE user_messages SET read = ? WHERE conversation = ? AND user = ? "
-                "AND read != ?",
-                (int(read), conv["uid"], user.uid, int(read)),
-            )
-            if cur.rowcount:
-                changed.append(conv["uid"])
+    changed = call.store.mark_read([c["uid"] for c in convs], user.uid, read)
     key = "markedRead" if read else "markedUnread"
     return json_response(200, {key: changed})
 
@@ -507,11 +422,7 @@ def _follow(call: Call, follow: bool) -> Response:
             raise WebMessageError.wm(
                 403, f"Not authorized to change {word} in this conversation.", "E1006"
             )
-    with call.store.write() as conn:
-        conn.executemany(
-            "UPDATE user_messages SET follow_up = ? WHERE conversation = ? AND user = ?",
-            [(int(follow), c["uid"], user.uid) for c in convs],
-        )
+    call.store.set_follow_up([c["uid"] for c in convs], user.uid, follow)
     key = "markedFollowup" if follow else "unmarkedFollowup"
     return json_response(200, {key: [c["uid"] for c in convs]})
 
@@ -523,8 +434,7 @@ def _ticket_field(
     java = "MessageConversationPriority" if column == "priority" else "MessageConversationStatus"
     if value is None:
         raise missing_param(param, java)
-    if value not in choices:
-        raise bad_enum(param, value, choices)
+    value = enum_param(param, value, choices)
     conv = call.store.get_conversation(uid)
     if conv is None:
         raise WebMessageError.root(
@@ -534,11 +444,10 @@ def _ticket_field(
         raise WebMessageError.wm(
             403, f"Not authorized to change {column} in this conversation.", "E1006"
         )
-    with call.store.write() as conn:
-        conn.execute(
-            f"UPDATE conversations SET {column} = ?, last_updated = ? WHERE uid = ?",
-            (value, now_iso(), uid),
-        )
+    if column == "priority":
+        call.store.set_priority(uid, value)
+    else:
+        call.store.set_status(uid, value)
     return json_response(200, {value: [uid]})
 
 
@@ -561,11 +470,7 @@ def assign(call: Call, uid: str) -> Response:
             409,
             {"message": "User provided is not a member of the system's feedback recipient group"},
         )
-    with call.store.write() as conn:
-        conn.execute(
-            "UPDATE conversations SET assignee = ?, last_updated = ? WHERE uid = ?",
-            (assignee.uid, now_iso(), uid),
-        )
+    call.store.set_assignee(uid, assignee.uid)
     return json_response(
         200, {"message": f"User {assignee.display_name} was assigned successfully"}
     )
@@ -581,11 +486,7 @@ def unassign(call: Call, uid: str) -> Response:
         raise WebMessageError.wm(
             403, "Not authorized to remove the assigned user to this conversation.", "E1006"
         )
-    with call.store.write() as conn:
-        conn.execute(
-            "UPDATE conversations SET assignee = NULL, last_updated = ? WHERE uid = ?",
-            (now_iso(), uid),
-        )
+    call.store.set_assignee(uid, None)
     return json_response(200, {"message": "Message is no longer assigned to user"})
 
 
@@ -600,15 +501,7 @@ def hard_delete(call: Call, uid: str) -> Response:
         raise WebMessageError.wm(404, f"Message conversation does not exist: {uid}")
     if not _can_modify(call, call.user, conv):
         raise WebMessageError.wm(403, "Not authorized to delete this conversation.", "E1006")
-    with call.store.write() as conn:
-        conn.execute(
-            "DELETE FROM message_attachments WHERE message IN "
-            "(SELECT uid FROM messages WHERE conversation = ?)",
-            (uid,),
-        )
-        conn.execute("DELETE FROM messages WHERE conversation = ?", (uid,))
-        conn.execute("DELETE FROM user_messages WHERE conversation = ?", (uid,))
-        conn.execute("DELETE FROM conversations WHERE uid = ?", (uid,))
+    call.store.delete_conversation(uid)
     return web_message(
         200,
         response={"responseType": "ObjectReport", "uid": uid, "klass": KLASS, "errorReports": []},
@@ -628,11 +521,7 @@ def remove_for_user(call: Call, mc_uid: str, user_uid: str) -> Response:
         raise WebMessageError.wm(
             403, "Not authorized to remove assigned users to this conversation.", "E1006"
         )
-    with call.store.write() as conn:
-        cur = conn.execute(
-            "DELETE FROM user_messages WHERE conversation = ? AND user = ?", (mc_uid, user.uid)
-        )
-        removed = [mc_uid] if cur.rowcount else []
+    removed = call.store.remove_participant([mc_uid], user.uid)
     return json_response(200, {"removed": removed})
 
 
@@ -651,15 +540,7 @@ def bulk_remove(call: Call) -> Response:
             raise WebMessageError.wm(
                 403, "Not authorized to remove assigned users to this conversation.", "E1006"
             )
-    removed: list[str] = []
-    with call.store.write() as conn:
-        for conv in convs:
-            cur = conn.execute(
-                "DELETE FROM user_messages WHERE conversation = ? AND user = ?",
-                (conv["uid"], user.uid),
-            )
-            if cur.rowcount:
-                removed.append(conv["uid"])
+    removed = call.store.remove_participant([c["uid"] for c in convs], user.uid)
     return json_response(200, {"removed": removed})
 
 
@@ -669,18 +550,14 @@ def download_attachment(call: Call, mc_uid: str, msg_uid: str, file_uid: str) ->
         raise WebMessageError.wm(404, f"No message conversation with uid '{mc_uid}'")
     if not _can_read(call, call.user, mc_uid):
         raise WebMessageError.wm(403, "Not authorized to access this conversation.", "E1006")
-    rows = call.store.query(
-        "SELECT internal FROM messages WHERE uid = ? AND conversation = ?", (msg_uid, mc_uid)
-    )
-    if not rows:
+    message = call.store.message_in(mc_uid, msg_uid)
+    if message is None:
         raise WebMessageError.wm(
             404, f"No message with uid '{msg_uid}' in messageConversation '{mc_uid}"
         )
-    if rows[0][0] and not call.store.directory.in_feedback_group(call.user):
+    if message["internal"] and not call.store.directory.in_feedback_group(call.user):
         raise WebMessageError.wm(409, "Not authorized to access this message")
-    attached = call.store.query(
-        "SELECT 1 FROM message_attachments WHERE message = ? AND file = ?", (msg_uid, file_uid)
-    )
+    attached = call.store.is_attached(msg_uid, file_uid)
     file = call.store.get_file(file_uid) if attached else None
     if file is None:
         raise WebMessageError.wm(404, f"No messageattachment found with id '{file_uid}'")
@@ -689,27 +566,34 @@ def download_attachment(call: Call, mc_uid: str, msg_uid: str, file_uid: str) ->
     return file_response(call, file)
 
 
-def file_response(call: Call, file: dict[str, Any], *, disposition: str | None = None) -> Response:
-    """Stream a stored file with DHIS2's download headers (FileResourceUtils)."""
+def file_response(call: Call, file: dict[str, Any]) -> Response:
+    """Stream a stored file with DHIS2's download headers
+    (FileResourceUtils.configureFileResourceResponse). Content not (yet) in the store is the
+    content store's ``NoSuchElementException``: a 500 with its message (BUGS.md S5)."""
     path = call.store.file_path(file["uid"])
     try:
+        if storage_status(file) != "STORED":
+            raise OSError("not stored yet")
         size = os.path.getsize(path)
     except OSError:
-        raise WebMessageError.wm(
-            409,
-            "The content is being processed and is not available yet. Try again later.",
-        ) from None
+        raise WebMessageError.wm(500, f"key '{storage_key(file)}' not found.") from None
     headers = [
         ("Content-Type", file["content_type"]),
-        ("Content-Disposition", disposition or f"filename={file['name']}"),
-        ("Content-Security-Policy", "script-src 'none';"),
-        ("X-Content-Type-Options", "nosniff"),
-        ("X-XSS-Protection", "1; mode=block"),
+        ("Content-Disposition", f"filename={file['name']}"),
+        *SECURITY_HEADERS,
     ]
-    return Response(200, headers, stream=_read_chunks(path), length=size)
+    return Response(200, headers, stream=read_chunks(path), length=size)
 
 
-def _read_chunks(path: str, chunk: int = 256 * 1024) -> Iterator[bytes]:
+# HeaderUtils.setSecurityHeaders with the default CSP
+SECURITY_HEADERS = (
+    ("Content-Security-Policy", "script-src 'none';"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-XSS-Protection", "1; mode=block"),
+)
+
+
+def read_chunks(path: str, chunk: int = 256 * 1024) -> Iterator[bytes]:
     with open(path, "rb") as fh:
         while data := fh.read(chunk):
             yield data

@@ -9,13 +9,14 @@ per-user fields such as ``read`` and batched loads of messages work without N+1 
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
 from dhis2w.emulator.fields import EMBEDDED, REF, REFS, SIMPLE, USER, Prop
 from dhis2w.emulator.store import DirUser, Store
 
-__all__ = ["SCHEMAS", "Context", "storage_status"]
+__all__ = ["SCHEMAS", "Context", "storage_key", "storage_status"]
 
 MESSAGE_TYPES = ("PRIVATE", "SYSTEM", "VALIDATION_RESULT", "TICKET", "SYSTEM_VERSION_UPDATE")
 PRIORITIES = ("NONE", "LOW", "MEDIUM", "HIGH")
@@ -39,6 +40,25 @@ ACCESS = {
     "update": True,
     "delete": True,
 }
+
+
+# FileResourceDomain container names (the first segment of a storage key)
+CONTAINERS = {
+    "DATA_VALUE": "dataValue",
+    "PUSH_ANALYSIS": "pushAnalysis",
+    "DOCUMENT": "document",
+    "MESSAGE_ATTACHMENT": "messageAttachment",
+    "USER_AVATAR": "userAvatar",
+    "ORG_UNIT": "organisationUnit",
+    "ICON": "icon",
+    "JOB_DATA": "jobData",
+}
+
+
+def storage_key(file: dict[str, Any]) -> str:
+    """FileResourceKeyUtil: ``<domain container>/<random UUID>`` (stable here per UID)."""
+    container = CONTAINERS.get(file["domain"], file["domain"])
+    return f"{container}/{uuid.uuid5(uuid.NAMESPACE_URL, 'fileResource:' + file['uid'])}"
 
 
 def storage_status(file: dict[str, Any]) -> str:
@@ -116,8 +136,22 @@ def _s(key: str, vtype: str = "str", **kw: Any) -> Prop:
     return Prop(SIMPLE, lambda _c, o: o[key], vtype=vtype, **kw)
 
 
-def _const(value: Any) -> Prop:
-    return Prop(SIMPLE, lambda _c, _o: value, persisted=False)
+def _const(value: Any, *, owner: bool = False) -> Prop:
+    return Prop(SIMPLE, lambda _c, _o: value, persisted=False, owner=owner)
+
+
+def _computed(prop: Prop) -> Prop:
+    """The same property, left out of ``fields=:owner`` (shown to readers, not stored)."""
+    return Prop(
+        prop.kind,
+        prop.get,
+        target=prop.target,
+        vtype=prop.vtype,
+        choices=prop.choices,
+        java_class=prop.java_class,
+        persisted=prop.persisted,
+        owner=False,
+    )
 
 
 def _conv_read(ctx: Context, c: dict[str, Any]) -> bool:
@@ -140,14 +174,14 @@ def _user_attr(uid_key: str, attr: str) -> Any:
 
 CONVERSATION: dict[str, Prop] = {
     "id": _s("uid"),
-    "name": _s("subject"),
-    "displayName": _s("subject"),
+    "name": _computed(_s("subject")),
+    "displayName": _computed(_s("subject")),
     "created": _s("created", "date"),
     "lastUpdated": _s("last_updated", "date"),
     "lastUpdatedBy": _p(USER, lambda c, o: c.user_obj(o["last_sender"] or o["created_by"])),
     "createdBy": _p(USER, lambda c, o: c.user_obj(o["created_by"])),
-    "user": _p(USER, lambda c, o: c.user_obj(o["created_by"])),
-    "href": _p(SIMPLE, lambda c, o: f"{c.api_base}/messageConversations/{o['uid']}"),
+    "user": _computed(_p(USER, lambda c, o: c.user_obj(o["created_by"]))),
+    "href": _computed(_p(SIMPLE, lambda c, o: f"{c.api_base}/messageConversations/{o['uid']}")),
     "subject": _s("subject"),
     "messageType": _s("message_type", "enum", choices=MESSAGE_TYPES, java_class="MessageType"),
     "priority": _s(
@@ -169,15 +203,15 @@ CONVERSATION: dict[str, Prop] = {
     "userMessages": _p(EMBEDDED, lambda c, o: c.user_messages_of(o["uid"]), target="UserMessage"),
     "access": _const(ACCESS),
     "favorite": _const(False),
-    "favorites": _const([]),
-    "translations": _const([]),
-    "attributeValues": _const([]),
+    "favorites": _const([], owner=True),
+    "translations": _const([], owner=True),
+    "attributeValues": _const([], owner=True),
 }
 
 MESSAGE: dict[str, Prop] = {
     "id": _s("uid"),
-    "name": _s("text"),
-    "displayName": _s("text"),
+    "name": _computed(_s("text")),
+    "displayName": _computed(_s("text")),
     "created": _s("created", "date"),
     "lastUpdated": _s("created", "date"),
     "text": _s("text"),
@@ -190,9 +224,9 @@ MESSAGE: dict[str, Prop] = {
         target="FileResource",
     ),
     "favorite": _const(False),
-    "favorites": _const([]),
-    "translations": _const([]),
-    "attributeValues": _const([]),
+    "favorites": _const([], owner=True),
+    "translations": _const([], owner=True),
+    "attributeValues": _const([], owner=True),
 }
 
 USER_MESSAGE: dict[str, Prop] = {
@@ -274,7 +308,7 @@ ORG_UNIT: dict[str, Prop] = {
 FILE_RESOURCE: dict[str, Prop] = {
     "id": _s("uid"),
     "name": _s("name"),
-    "displayName": _s("name"),
+    "displayName": _computed(_s("name")),
     "created": _s("created", "date"),
     "lastUpdated": _s("last_updated", "date"),
     "createdBy": _p(USER, lambda c, o: c.user_obj(o["created_by"])),
@@ -284,20 +318,26 @@ FILE_RESOURCE: dict[str, Prop] = {
     "contentMd5": _s("content_md5"),
     "domain": _s("domain", "enum", choices=DOMAINS, java_class="FileResourceDomain"),
     "assigned": _p(SIMPLE, lambda c, o: bool(o["assigned"]), vtype="bool"),
-    "hasMultipleStorageFiles": _const(False),
-    "storageStatus": _p(SIMPLE, lambda c, o: storage_status(o), persisted=False),
+    "hasMultipleStorageFiles": _p(
+        SIMPLE,
+        lambda c, o: storage_status(o) == "STORED" and c.store.has_image_variants(o["uid"]),
+        vtype="bool",
+        persisted=False,
+        owner=True,
+    ),
+    "storageStatus": _p(SIMPLE, lambda c, o: storage_status(o), persisted=False, owner=True),
     "href": _p(SIMPLE, lambda c, o: f"{c.api_base}/fileResources/{o['uid']}", persisted=False),
 }
 
 DOCUMENT: dict[str, Prop] = {
     "id": _s("uid"),
     "name": _s("name"),
-    "displayName": _s("name"),
+    "displayName": _computed(_s("name")),
     "created": _s("created", "date"),
     "lastUpdated": _s("last_updated", "date"),
     "createdBy": _p(USER, lambda c, o: c.user_obj(o["created_by"])),
     "lastUpdatedBy": _p(USER, lambda c, o: c.user_obj(o["created_by"])),
-    "user": _p(USER, lambda c, o: c.user_obj(o["created_by"])),
+    "user": _computed(_p(USER, lambda c, o: c.user_obj(o["created_by"]))),
     "url": _s("url"),
     "external": _p(SIMPLE, lambda c, o: bool(o["external"]), vtype="bool"),
     "contentType": _s("content_type"),
@@ -305,9 +345,9 @@ DOCUMENT: dict[str, Prop] = {
     "href": _p(SIMPLE, lambda c, o: f"{c.api_base}/documents/{o['uid']}", persisted=False),
     "access": _const(ACCESS),
     "favorite": _const(False),
-    "favorites": _const([]),
-    "translations": _const([]),
-    "attributeValues": _const([]),
+    "favorites": _const([], owner=True),
+    "translations": _const([], owner=True),
+    "attributeValues": _const([], owner=True),
 }
 
 SCHEMAS: dict[str, dict[str, Prop]] = {

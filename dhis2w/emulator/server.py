@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from dhis2w.emulator.app import App
+from dhis2w.emulator.app import DEFAULT_STORAGE_DELAY, App
 from dhis2w.emulator.connector import HttpServer
 from dhis2w.emulator.faults import Faults
 from dhis2w.emulator.http11 import Limits
@@ -58,7 +58,7 @@ class EmulatorServer:
         db: str | Any | None = None,
         seed: str = "demo",
         max_upload_size: int = 10_000_000,
-        storage_delay: float = 0.05,
+        storage_delay: float = DEFAULT_STORAGE_DELAY,
         *,
         log_requests: bool = False,
         debug: bool = False,
@@ -98,6 +98,7 @@ class EmulatorServer:
             max_upload_size=max_upload_size,
             storage_delay=storage_delay,
             debug=debug,
+            faults=self.faults,
         )
         try:
             self._server = HttpServer(

@@ -1,5 +1,11 @@
 """SQLite state of the emulator, and the in-memory directory of seeded users.
 
+Every change of state is a named method of :class:`Store` (``add_conversation``,
+``add_message``, ``mark_read``, ``claim_attachment``, ``add_file_resource``,
+``update_profile`` ...), and no SQL lives outside this module and the list planner
+(``sqllist.py``): handlers parse the request, check access in DHIS2's order and render the
+answer, so each rule about what a change does is found here, in one place.
+
 One connection per store guarded by a lock: SQLite serialises writers anyway, and a single
 connection makes "no write is lost" trivially true inside one process. File databases use
 WAL and a busy timeout so that several processes (CLI commands run one after the other, or a
@@ -16,7 +22,9 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
+import re
 import secrets
 import shutil
 import sqlite3
@@ -105,6 +113,11 @@ CREATE TABLE IF NOT EXISTS documents (
     last_updated TEXT NOT NULL,
     created_by TEXT
 );
+CREATE TABLE IF NOT EXISTS user_profiles (
+    user TEXT PRIMARY KEY,
+    avatar TEXT,
+    fields TEXT NOT NULL
+);
 """
 
 CONV_COLUMNS = (
@@ -121,6 +134,8 @@ DOC_COLUMNS = (
     "uid, name, url, external, content_type, attachment, created, last_updated, created_by"
 )
 DOC_KEYS = tuple(c.strip() for c in DOC_COLUMNS.split(","))
+MSG_COLUMNS = "uid, conversation, text, sender, internal, created, meta_data"
+UM_COLUMNS = "conversation, user, key, read, follow_up"
 # ordered conversation listings kept by Store.ordered_conversation_uids
 LIST_CACHE_SIZE = 8
 
@@ -331,6 +346,7 @@ class Store:
                 seed_name = str(row[0])
         self.seed_name = seed_name
         self.directory = Directory(seed_module.WORLDS[seed_name])
+        self._apply_profiles()
 
     # --- plumbing ------------------------------------------------------------------------
 
@@ -347,6 +363,8 @@ class Store:
             self.conn.execute("COMMIT")
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """A read, for this module, the SQL list planner and tests that inspect state;
+        handlers call the named methods below instead."""
         with self.lock:
             return self.conn.execute(sql, params).fetchall()
 
@@ -356,13 +374,27 @@ class Store:
         if self._temp_dir is not None:
             shutil.rmtree(self._temp_dir, ignore_errors=True)
 
-    def file_path(self, uid: str) -> str:
-        return os.path.join(self.files_dir, uid)
+    def file_path(self, uid: str, dimension: str = "") -> str:
+        """Where a resource's bytes live; ``dimension`` (``small``, ``medium``, ``large``)
+        names a scaled copy of an image, as DHIS2 appends it to the storage key. A UID is
+        any string in 2.42 (``POST /fileResources?uid=``), so one that is not plain
+        letters and digits is hex-encoded rather than trusted as a file name."""
+        name = uid if _SAFE_NAME.fullmatch(uid) else "u-" + uid.encode().hex()
+        return os.path.join(self.files_dir, name + dimension)
+
+    def has_image_variants(self, uid: str) -> bool:
+        """``hasMultipleStorageFiles``: the scaled copies were stored with the original."""
+        return os.path.exists(self.file_path(uid, "small"))
 
     def temp_upload_path(self) -> str:
         return os.path.join(self.files_dir, f".upload-{uuid.uuid4().hex}")
 
     # --- seeding -------------------------------------------------------------------------
+
+    def stored_seed(self) -> str:
+        """The seed the database holds (another process may have reset it)."""
+        rows = self.query("SELECT value FROM meta WHERE key='seed'")
+        return str(rows[0][0]) if rows else self.seed_name
 
     def reset(self, seed: str = "demo") -> None:
         """Wipe every table and file and load ``seed`` again."""
@@ -377,6 +409,7 @@ class Store:
                 "user_messages",
                 "file_resources",
                 "documents",
+                "user_profiles",
             ):
                 conn.execute(f"DELETE FROM {table}")
             for name in os.listdir(self.files_dir):
@@ -446,7 +479,7 @@ class Store:
             )
             for m in c.messages:
                 conn.execute(
-                    "INSERT INTO messages VALUES (?,?,?,?,?,?,?)",
+                    f"INSERT INTO messages ({MSG_COLUMNS}) VALUES (?,?,?,?,?,?,?)",
                     (
                         m.uid,
                         c.uid,
@@ -458,10 +491,12 @@ class Store:
                     ),
                 )
                 for a in m.attachments:
-                    conn.execute("INSERT INTO message_attachments VALUES (?,?)", (m.uid, a))
+                    conn.execute(
+                        "INSERT INTO message_attachments (message, file) VALUES (?,?)", (m.uid, a)
+                    )
             for user_uid, (read, follow_up) in c.participants.items():
                 conn.execute(
-                    "INSERT INTO user_messages VALUES (?,?,?,?,?)",
+                    f"INSERT INTO user_messages ({UM_COLUMNS}) VALUES (?,?,?,?,?)",
                     (
                         c.uid,
                         user_uid,
@@ -538,8 +573,12 @@ class Store:
                 f"INSERT INTO conversations ({CONV_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 conv_rows,
             )
-            conn.executemany("INSERT INTO messages VALUES (?,?,?,?,?,?,?)", msg_rows)
-            conn.executemany("INSERT INTO user_messages VALUES (?,?,?,?,?)", um_rows)
+            conn.executemany(
+                f"INSERT INTO messages ({MSG_COLUMNS}) VALUES (?,?,?,?,?,?,?)", msg_rows
+            )
+            conn.executemany(
+                f"INSERT INTO user_messages ({UM_COLUMNS}) VALUES (?,?,?,?,?)", um_rows
+            )
         return uids
 
     # --- conversations -------------------------------------------------------------------
@@ -706,6 +745,242 @@ class Store:
                 by_uid[message]["attachments"].append(file)
         return out
 
+    def participants(self, conv_uid: str) -> dict[str, dict[str, Any]]:
+        """user uid -> ``{key, read, follow_up}`` for each participant of ``conv_uid``."""
+        rows = self.query(
+            "SELECT user, key, read, follow_up FROM user_messages WHERE conversation = ?",
+            (conv_uid,),
+        )
+        return {r[0]: {"key": r[1], "read": bool(r[2]), "follow_up": bool(r[3])} for r in rows}
+
+    def is_participant(self, conv_uid: str, user_uid: str) -> bool:
+        return bool(
+            self.query(
+                "SELECT 1 FROM user_messages WHERE conversation = ? AND user = ?",
+                (conv_uid, user_uid),
+            )
+        )
+
+    def unread_count(self, user_uid: str) -> int:
+        """The caller's conversations with ``read = false``, of every type: DHIS2's
+        ``getUnreadUserMessageConversationCount`` (what ``/api/me/dashboard`` reports)."""
+        rows = self.query(
+            "SELECT count(*) FROM user_messages WHERE user = ? AND read = 0", (user_uid,)
+        )
+        return int(rows[0][0])
+
+    def message_in(self, conv_uid: str, msg_uid: str) -> dict[str, Any] | None:
+        """``{internal}`` of message ``msg_uid`` if it belongs to ``conv_uid``."""
+        rows = self.query(
+            "SELECT internal FROM messages WHERE uid = ? AND conversation = ?", (msg_uid, conv_uid)
+        )
+        return {"internal": bool(rows[0][0])} if rows else None
+
+    def is_attached(self, msg_uid: str, file_uid: str) -> bool:
+        return bool(
+            self.query(
+                "SELECT 1 FROM message_attachments WHERE message = ? AND file = ?",
+                (msg_uid, file_uid),
+            )
+        )
+
+    # --- conversation writes: one method per change of state ------------------------------
+
+    def claim_attachment(self, file_uid: str, domain: str) -> str:
+        """Mark an unassigned file resource of ``domain`` assigned, in its own transaction.
+
+        Returns ``"claimed"``, ``"missing"`` (no such resource) or ``"unusable"`` (already
+        assigned, or of another domain); the caller turns the last two into its error.
+        """
+        with self.write() as conn:
+            row = conn.execute(
+                "SELECT domain, assigned FROM file_resources WHERE uid = ?", (file_uid,)
+            ).fetchone()
+            if row is None:
+                return "missing"
+            if row[0] != domain or row[1]:
+                return "unusable"
+            conn.execute(
+                "UPDATE file_resources SET assigned = 1, last_updated = ? WHERE uid = ?",
+                (now_iso(), file_uid),
+            )
+        return "claimed"
+
+    def add_conversation(
+        self,
+        *,
+        subject: str,
+        text: str,
+        sender: str,
+        recipients: Sequence[str],
+        message_type: str,
+        status: str,
+        attachments: Sequence[str],
+        meta_data: str | None,
+    ) -> str:
+        """A new conversation with its first message: the sender has read it, every other
+        recipient has not. Returns its UID."""
+        uid = new_uid()
+        msg_uid = new_uid()
+        ts = now_iso()
+        with self.write() as conn:
+            conn.execute(
+                f"INSERT INTO conversations ({CONV_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (uid, subject, message_type, "NONE", status, None, ts, ts, ts, sender, sender,
+                 1, None),
+            )  # fmt: skip
+            self._insert_message(conn, msg_uid, uid, text, sender, False, ts, meta_data)
+            self._attach(conn, msg_uid, attachments)
+            conn.execute(
+                f"INSERT INTO user_messages ({UM_COLUMNS}) VALUES (?,?,?,?,?)",
+                (uid, sender, str(uuid.uuid4()), 1, 0),
+            )
+            conn.executemany(
+                f"INSERT OR IGNORE INTO user_messages ({UM_COLUMNS}) VALUES (?,?,?,?,?)",
+                [(uid, r, str(uuid.uuid4()), 0, 0) for r in recipients if r != sender],
+            )
+        return uid
+
+    def add_message(
+        self,
+        conv_uid: str,
+        *,
+        text: str,
+        sender: str,
+        internal: bool,
+        attachments: Sequence[str],
+        meta_data: str | None,
+    ) -> str:
+        """A reply: the conversation's last message moves, and every other participant
+        reads it as unread (an internal note: only those who manage tickets)."""
+        msg_uid = new_uid()
+        ts = now_iso()
+        d = self.directory
+        with self.write() as conn:
+            self._insert_message(conn, msg_uid, conv_uid, text, sender, internal, ts, meta_data)
+            self._attach(conn, msg_uid, attachments)
+            conn.execute(
+                "UPDATE conversations SET last_sender = ?, last_message = ?, last_updated = ?, "
+                "message_count = message_count + ? WHERE uid = ?",
+                (sender, ts, ts, 0 if internal else 1, conv_uid),
+            )
+            others = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT user FROM user_messages WHERE conversation = ? AND user != ?",
+                    (conv_uid, sender),
+                ).fetchall()
+            ]
+            if internal:
+                others = [
+                    o
+                    for o in others
+                    if o in d.users and ({"F_MANAGE_TICKETS", "ALL"} & set(d.users[o].authorities))
+                ]
+            conn.executemany(
+                "UPDATE user_messages SET read = 0 WHERE conversation = ? AND user = ?",
+                [(conv_uid, o) for o in others],
+            )
+        return msg_uid
+
+    @staticmethod
+    def _insert_message(
+        conn: sqlite3.Connection,
+        msg_uid: str,
+        conv_uid: str,
+        text: str,
+        sender: str | None,
+        internal: bool,
+        created: str,
+        meta_data: str | None,
+    ) -> None:
+        conn.execute(
+            f"INSERT INTO messages ({MSG_COLUMNS}) VALUES (?,?,?,?,?,?,?)",
+            (msg_uid, conv_uid, text, sender, int(internal), created, meta_data),
+        )
+
+    @staticmethod
+    def _attach(conn: sqlite3.Connection, msg_uid: str, files: Sequence[str]) -> None:
+        conn.executemany(
+            "INSERT OR IGNORE INTO message_attachments (message, file) VALUES (?,?)",
+            [(msg_uid, f) for f in files],
+        )
+
+    def add_recipients(self, conv_uid: str, user_uids: Sequence[str]) -> None:
+        """New participants read the conversation as unread; existing ones are unchanged."""
+        with self.write() as conn:
+            conn.executemany(
+                f"INSERT OR IGNORE INTO user_messages ({UM_COLUMNS}) VALUES (?,?,?,?,?)",
+                [(conv_uid, u, str(uuid.uuid4()), 0, 0) for u in user_uids],
+            )
+            conn.execute(
+                "UPDATE conversations SET last_updated = ? WHERE uid = ?", (now_iso(), conv_uid)
+            )
+
+    def mark_read(self, conv_uids: Sequence[str], user_uid: str, read: bool = True) -> list[str]:
+        """Set ``user_uid``'s read flag; returns the conversations whose flag changed."""
+        changed: list[str] = []
+        with self.write() as conn:
+            for uid in conv_uids:
+                cur = conn.execute(
+                    "UPDATE user_messages SET read = ? WHERE conversation = ? AND user = ? "
+                    "AND read != ?",
+                    (int(read), uid, user_uid, int(read)),
+                )
+                if cur.rowcount:
+                    changed.append(uid)
+        return changed
+
+    def set_follow_up(self, conv_uids: Sequence[str], user_uid: str, follow_up: bool) -> None:
+        with self.write() as conn:
+            conn.executemany(
+                "UPDATE user_messages SET follow_up = ? WHERE conversation = ? AND user = ?",
+                [(int(follow_up), uid, user_uid) for uid in conv_uids],
+            )
+
+    def set_priority(self, conv_uid: str, priority: str) -> None:
+        self._set_conversation_field(conv_uid, "priority", priority)
+
+    def set_status(self, conv_uid: str, status: str) -> None:
+        self._set_conversation_field(conv_uid, "status", status)
+
+    def set_assignee(self, conv_uid: str, user_uid: str | None) -> None:
+        """Assign the ticket to ``user_uid`` (``None``: unassign)."""
+        self._set_conversation_field(conv_uid, "assignee", user_uid)
+
+    def _set_conversation_field(self, conv_uid: str, column: str, value: str | None) -> None:
+        assert column in ("priority", "status", "assignee")
+        with self.write() as conn:
+            conn.execute(
+                f"UPDATE conversations SET {column} = ?, last_updated = ? WHERE uid = ?",
+                (value, now_iso(), conv_uid),
+            )
+
+    def delete_conversation(self, conv_uid: str) -> None:
+        """The hard delete: the conversation, its messages and every participant's copy."""
+        with self.write() as conn:
+            conn.execute(
+                "DELETE FROM message_attachments WHERE message IN "
+                "(SELECT uid FROM messages WHERE conversation = ?)",
+                (conv_uid,),
+            )
+            conn.execute("DELETE FROM messages WHERE conversation = ?", (conv_uid,))
+            conn.execute("DELETE FROM user_messages WHERE conversation = ?", (conv_uid,))
+            conn.execute("DELETE FROM conversations WHERE uid = ?", (conv_uid,))
+
+    def remove_participant(self, conv_uids: Sequence[str], user_uid: str) -> list[str]:
+        """The soft delete: ``user_uid`` leaves each conversation; returns those it left."""
+        removed: list[str] = []
+        with self.write() as conn:
+            for uid in conv_uids:
+                cur = conn.execute(
+                    "DELETE FROM user_messages WHERE conversation = ? AND user = ?",
+                    (uid, user_uid),
+                )
+                if cur.rowcount:
+                    removed.append(uid)
+        return removed
+
     # --- file resources and documents ----------------------------------------------------
 
     def get_file(self, uid: str) -> dict[str, Any] | None:
@@ -729,6 +1004,184 @@ class Store:
     def get_document(self, uid: str) -> dict[str, Any] | None:
         rows = self.query(f"SELECT {DOC_COLUMNS} FROM documents WHERE uid = ?", (uid,))
         return dict(zip(DOC_KEYS, rows[0], strict=True)) if rows else None
+
+    def add_file_resource(
+        self,
+        *,
+        uid: str,
+        name: str,
+        content_type: str,
+        content_path: str,
+        size: int,
+        md5: str,
+        domain: str,
+        created_by: str,
+        stored_at: float,
+        variants: dict[str, str] | None = None,
+    ) -> bool:
+        """Move the uploaded bytes at ``content_path`` (and the scaled copies of an image,
+        ``variants``: dimension -> path) into place and record the resource, unassigned.
+        ``False`` (and nothing changed) when ``uid`` is already taken."""
+        ts = now_iso()
+        with self.write() as conn:
+            if conn.execute("SELECT 1 FROM file_resources WHERE uid = ?", (uid,)).fetchone():
+                return False
+            for dimension, path in (variants or {}).items():
+                os.replace(path, self.file_path(uid, dimension))
+            os.replace(content_path, self.file_path(uid))
+            conn.execute(
+                f"INSERT INTO file_resources ({FILE_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (uid, name, content_type, size, md5, domain, 0, ts, ts, created_by, stored_at),
+            )
+        return True
+
+    def add_document(
+        self,
+        *,
+        uid: str,
+        name: str,
+        url: str,
+        external: bool,
+        content_type: str | None,
+        attachment: bool,
+        created_by: str,
+    ) -> bool:
+        """A document; an uploaded one (``external=False``) assigns its file resource
+        (``url`` is the resource's UID). ``False`` when ``uid`` is already taken."""
+        ts = now_iso()
+        with self.write() as conn:
+            if conn.execute("SELECT 1 FROM documents WHERE uid = ?", (uid,)).fetchone():
+                return False
+            conn.execute(
+                f"INSERT INTO documents ({DOC_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)",
+                (uid, name, url, int(external), content_type, int(attachment), ts, ts,
+                 created_by),
+            )  # fmt: skip
+            if not external:  # DocumentObjectBundleHook.saveDocument
+                conn.execute(
+                    "UPDATE file_resources SET assigned = 1, domain = 'DOCUMENT' WHERE uid = ?",
+                    (url,),
+                )
+        return True
+
+    def update_document(
+        self,
+        uid: str,
+        *,
+        name: str,
+        url: str,
+        external: bool,
+        content_type: str | None,
+        attachment: bool,
+    ) -> None:
+        """Replace a document's owner properties (a PATCH after the patch was applied)."""
+        with self.write() as conn:
+            conn.execute(
+                "UPDATE documents SET name = ?, url = ?, external = ?, content_type = ?, "
+                "attachment = ?, last_updated = ? WHERE uid = ?",
+                (name, url, int(external), content_type, int(attachment), now_iso(), uid),
+            )
+            if not external:  # DocumentObjectBundleHook.saveDocument, as on create
+                conn.execute(
+                    "UPDATE file_resources SET assigned = 1, domain = 'DOCUMENT' WHERE uid = ?",
+                    (url,),
+                )
+
+    def delete_document(self, uid: str) -> None:
+        """Delete a document; the file resource it was uploaded as stays, unassigned
+        (DefaultDocumentService.deleteDocument since 2.42.4; 2.42.3 deleted the resource)."""
+        with self.write() as conn:
+            row = conn.execute(
+                "SELECT url, external FROM documents WHERE uid = ?", (uid,)
+            ).fetchone()
+            conn.execute("DELETE FROM documents WHERE uid = ?", (uid,))
+            if row is not None and not row[1]:
+                conn.execute(
+                    "UPDATE file_resources SET assigned = 0, last_updated = ? WHERE uid = ?",
+                    (now_iso(), row[0]),
+                )
+
+    # --- /api/me: what a user changes about themselves ------------------------------------
+
+    def profile(self, user_uid: str) -> tuple[str | None, dict[str, str]]:
+        """``(avatar file resource UID, changed profile fields)`` set through ``PUT /api/me``."""
+        rows = self.query("SELECT avatar, fields FROM user_profiles WHERE user = ?", (user_uid,))
+        if not rows:
+            return None, {}
+        fields = json.loads(rows[0][1])
+        return rows[0][0], {str(k): str(v) for k, v in fields.items()}
+
+    def update_profile(
+        self, user_uid: str, fields: dict[str, str], avatar: str | None = None
+    ) -> None:
+        """Merge ``fields`` into the user's profile; a new ``avatar`` is assigned and the
+        one it replaces unassigned (User.setAvatar)."""
+        with self.write() as conn:
+            row = conn.execute(
+                "SELECT avatar, fields FROM user_profiles WHERE user = ?", (user_uid,)
+            ).fetchone()
+            old_avatar = None if row is None else row[0]
+            merged = {} if row is None else json.loads(row[1])
+            merged.update(fields)
+            new_avatar = avatar if avatar is not None else old_avatar
+            conn.execute(
+                "INSERT OR REPLACE INTO user_profiles (user, avatar, fields) VALUES (?,?,?)",
+                (user_uid, new_avatar, json.dumps(merged)),
+            )
+            if new_avatar != old_avatar:
+                self._set_assigned(conn, old_avatar, False)
+                self._set_assigned(conn, new_avatar, True)
+        self._apply_profile(user_uid, merged)
+
+    def remove_avatar(self, user_uid: str) -> None:
+        """The user has no avatar any more; its file resource stays, unassigned."""
+        with self.write() as conn:
+            row = conn.execute(
+                "SELECT avatar FROM user_profiles WHERE user = ?", (user_uid,)
+            ).fetchone()
+            if row is None or row[0] is None:
+                return
+            conn.execute("UPDATE user_profiles SET avatar = NULL WHERE user = ?", (user_uid,))
+            self._set_assigned(conn, row[0], False)
+
+    @staticmethod
+    def _set_assigned(conn: sqlite3.Connection, file_uid: str | None, assigned: bool) -> None:
+        if file_uid is not None:
+            conn.execute(
+                "UPDATE file_resources SET assigned = ?, last_updated = ? WHERE uid = ?",
+                (int(assigned), now_iso(), file_uid),
+            )
+
+    def _apply_profile(self, user_uid: str, fields: dict[str, str]) -> None:
+        """Show changed names in this process's directory (user summaries, ``/users``)."""
+        user = self.directory.users.get(user_uid)
+        if user is None:
+            return
+        for key, attr in _PROFILE_ATTRS.items():
+            if fields.get(key):
+                setattr(user, attr, fields[key])
+
+    def _apply_profiles(self) -> None:
+        for user_uid, fields in self.query("SELECT user, fields FROM user_profiles"):
+            self._apply_profile(str(user_uid), json.loads(fields))
+
+    def reload_directory(self) -> None:
+        """Rebuild the directory from the seed the database holds (after another process
+        reset it), with the profile changes the database remembers."""
+        self.seed_name = self.stored_seed()
+        self.directory = Directory(seed_module.WORLDS[self.seed_name])
+        self._apply_profiles()
+
+
+_SAFE_NAME = re.compile(r"[A-Za-z0-9]{1,64}")
+# PUT /api/me properties that the directory also knows
+_PROFILE_ATTRS = {
+    "firstName": "first_name",
+    "surname": "surname",
+    "email": "email",
+    "phoneNumber": "phone_number",
+    "jobTitle": "job_title",
+}
 
 
 def _chunks(items: list[str], size: int) -> Iterator[list[str]]:

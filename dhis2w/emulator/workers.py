@@ -64,6 +64,12 @@ class SharedFaults(Faults):
             if self.sink is not None:
                 self.sink(op, args)
 
+    def storage_delay(self, seconds: float | None) -> Faults:
+        with self.emit_lock:
+            super().storage_delay(seconds)
+            self._emit("storage_delay", [seconds])
+        return self
+
     def latency(self, seconds: float, jitter: float = 0.0) -> Faults:
         with self.emit_lock:
             super().latency(seconds, jitter)
@@ -121,6 +127,7 @@ def _apply(faults: Faults, op: str, args: Sequence[Any]) -> None:
         "login_page_next",
         "drop_after_commit",
         "truncate_next",
+        "storage_delay",
         "clear",
     )
     if op not in known:
@@ -275,9 +282,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.dup2(2, 1)
     sys.stdout = sys.stderr
 
-    from dhis2w.emulator import seed as seed_module
     from dhis2w.emulator.server import EmulatorServer
-    from dhis2w.emulator.store import Directory
 
     srv = EmulatorServer(
         host=config["host"],
@@ -309,10 +314,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             try:
                 message = json.loads(line)
                 if message["op"] == "reload":
-                    row = srv.store.query("SELECT value FROM meta WHERE key='seed'")
-                    name = str(row[0][0]) if row else srv.store.seed_name
-                    srv.store.seed_name = name
-                    srv.store.directory = Directory(seed_module.WORLDS[name])
+                    srv.store.reload_directory()
                     srv.app.auth.clear()
                 else:
                     _apply(srv.faults, message["op"], message["args"])

@@ -127,6 +127,23 @@ async def test_tickets_and_feedback(dhis2_emulator: EmulatorHandle) -> None:
         assert ticket.id in [c.id for c in tickets.conversations]
 
 
+async def test_unread_count_agrees_with_the_unread_list(dhis2_emulator: EmulatorHandle) -> None:
+    """The dashboard count (no type) and the filtered list's total (with a type) count the
+    same conversations, before and after a change of read state."""
+    for username in ("admin", "fatmata", "ibrahim", "isatu"):
+        async with as_user(dhis2_emulator, username) as client:
+            listed = await client.messaging.list_conversations(unread=True, page_size=1)
+            assert listed.pager is not None
+            assert await client.messaging.unread_count() == listed.pager.total
+            by_type = 0
+            for kind in ("PRIVATE", "SYSTEM", "VALIDATION_RESULT", "TICKET"):
+                by_type += await client.messaging.unread_count(kind)
+            assert by_type == listed.pager.total
+            if listed.conversations:
+                await client.messaging.mark_read(listed.conversations[0].id)
+                assert await client.messaging.unread_count() == listed.pager.total - 1
+
+
 async def test_add_recipients(dhis2_emulator: EmulatorHandle) -> None:
     fatmata = dhis2_emulator.user("fatmata").uid
     async with as_user(dhis2_emulator, "admin") as admin:

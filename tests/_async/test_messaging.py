@@ -227,22 +227,26 @@ async def test_iter_conversations_without_context_manager(httpx_mock: HTTPXMock)
 
 
 async def test_unread_count(httpx_mock: HTTPXMock) -> None:
-    httpx_mock.add_response(json=page_json([uid(1)], page=1, page_count=7, total=7))
+    """Every type: one GET of DHIS2's header-bar counts, no list query."""
+    httpx_mock.add_response(json={"unreadMessageConversations": 7, "unreadInterpretations": 2})
     async with make_client() as client:
         assert await client.messaging.unread_count() == 7
-    assert query(only_request(httpx_mock)) == [
-        ("fields", "id"),
-        ("filter", "read:eq:false"),
-        ("page", "1"),
-        ("pageSize", "1"),
-    ]
+    request = only_request(httpx_mock)
+    assert request.method == "GET" and request.url.path == "/api/me/dashboard"
+    assert query(request) == []
 
 
 async def test_unread_count_by_type(httpx_mock: HTTPXMock) -> None:
     httpx_mock.add_response(json=page_json([], page=1, page_count=1, total=0))
     async with make_client() as client:
         assert await client.messaging.unread_count("ticket") == 0
-    assert ("filter", "messageType:eq:TICKET") in query(only_request(httpx_mock))
+    assert query(only_request(httpx_mock)) == [
+        ("fields", "id"),
+        ("filter", "messageType:eq:TICKET"),
+        ("filter", "read:eq:false"),
+        ("page", "1"),
+        ("pageSize", "1"),
+    ]
 
 
 # --- get -------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from cli_helpers import Dhis2Runner, console_script
 from dhis2w_cli.servers import FaultOptions, build_emulator_server
@@ -576,3 +577,45 @@ def test_serve_flag_defaults_are_the_servers_defaults() -> None:
     assert limits.idle_timeout == servers._IDLE_TIMEOUT
     assert limits.request_timeout == servers._REQUEST_TIMEOUT
     assert limits.max_connections == servers._MAX_CONNECTIONS
+
+
+def test_emulator_serve_passes_the_storage_delay(monkeypatch: pytest.MonkeyPatch) -> None:
+    import dhis2w.emulator as emulator
+
+    given: list[float | None] = []
+
+    class FakeServer:
+        url = "http://x:1"
+
+        def serve_forever(self) -> None:
+            raise KeyboardInterrupt
+
+        def stop(self) -> None:
+            pass
+
+    def fake_build(**kw: Any) -> FakeServer:
+        given.append(kw["storage_delay"])
+        return FakeServer()
+
+    import dhis2w_cli.servers as servers
+
+    monkeypatch.setattr(servers, "build_emulator_server", fake_build)
+    monkeypatch.setattr(emulator, "banner", lambda srv: "listening")
+    result = Dhis2Runner()("emulator", "serve", "--port", "0", "--storage-delay", "2.5")
+    assert given == [2.5]
+    assert "uploads are STORED 2.5s after their 202" in result.stderr
+    Dhis2Runner()("emulator", "serve", "--port", "0")
+    assert given == [2.5, None]  # not given: the server's default (a few milliseconds)
+    bad = Dhis2Runner()("emulator", "serve", "--storage-delay", "-1", code=2)
+    assert "--storage-delay" in bad.stderr
+
+
+def test_built_server_keeps_uploads_pending_for_the_storage_delay() -> None:
+    with build_emulator_server(storage_delay=30.0) as srv:
+        auth = ("admin", "district")
+        r = httpx.post(f"{srv.url}/api/fileResources", files={"file": ("a.txt", b"abc")}, auth=auth)
+        uid = r.json()["response"]["fileResource"]["id"]
+        got = httpx.get(f"{srv.url}/api/fileResources/{uid}", auth=auth).json()
+        assert got["storageStatus"] == "PENDING"  # 30 s: not a timing race
+    with build_emulator_server() as srv:
+        assert srv.app.storage_delay < 0.05  # the default: a few milliseconds, like DHIS2

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import httpx
+from PIL import Image
 
 NO_CACHE = "no-cache, private"
 
@@ -59,3 +61,15 @@ def wm(status: int, message: str, error_code: str | None = None) -> dict[str, An
     if error_code:
         out["errorCode"] = error_code
     return out
+
+
+def png(width: int = 64, height: int = 48, colour: tuple[int, int, int] = (200, 30, 60)) -> bytes:
+    """A real PNG image (the image domains decode and resize what they receive)."""
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), colour).save(out, format="PNG")
+    return out.getvalue()
+
+
+def image_size(data: bytes) -> tuple[int, int]:
+    with Image.open(io.BytesIO(data)) as img:
+        return img.size

@@ -184,6 +184,7 @@ def test_bulk_create_and_paging(emu: EmulatorHandle, admin: httpx.Client) -> Non
 
 def test_streamed_large_upload_and_download(emu: EmulatorHandle, admin: httpx.Client) -> None:
     """Files: a multi-megabyte upload streams in and downloads byte-identical."""
+    emu.faults.storage_delay(0)  # stored at once: this test downloads without polling
     data = os.urandom(3 * 1024 * 1024)
     fr = upload(admin, data, name="big.dat", content_type="application/octet-stream").json()[
         "response"

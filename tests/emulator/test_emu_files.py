@@ -7,7 +7,7 @@ import hashlib
 import time
 
 import httpx
-from emu_helpers import send, upload, wm
+from emu_helpers import image_size, png, send, upload, wm
 
 from dhis2w.emulator import seed
 
@@ -178,8 +178,9 @@ def test_attachment_download_errors(as_user) -> None:  # type: ignore[no-untyped
     assert r.status_code == 403
 
 
-def test_attachment_internal_message_409(as_user) -> None:  # type: ignore[no-untyped-def]
+def test_attachment_internal_message_409(as_user, emu) -> None:  # type: ignore[no-untyped-def]
     """dhis2-api.md §1 attachment download: internal message, caller not in the feedback group -> 409."""
+    emu.faults.storage_delay(0)  # stored at once: the download below does not poll
     mohamed = as_user("mohamed")
     fr = upload(mohamed).json()["response"]["fileResource"]["id"]
     uid = seed.CONV_TICKET_DHIS2_LOGIN.uid
@@ -200,6 +201,7 @@ def test_send_with_uploaded_attachment_roundtrip(as_user) -> None:  # type: igno
     fr = upload(admin, data, name="blob.dat", content_type="application/octet-stream").json()[
         "response"
     ]["fileResource"]["id"]
+    _wait_stored(admin, fr)  # as a client must before anyone downloads it
     uid = send(admin, [seed.FATMATA.uid], attachments=[{"id": fr}])
     fat = as_user("fatmata")
     msg = fat.get(f"{MC}/{uid}", params={"fields": "messages[id]"}).json()["messages"][0]["id"]
@@ -249,17 +251,21 @@ def test_document_external_create(admin: httpx.Client) -> None:
 
 
 def test_file_data_user_avatar_access(as_user) -> None:  # type: ignore[no-untyped-def]
-    """dhis2-api.md §3 /data: USER_AVATAR needs F_USER_VIEW (or ALL) or ownership; others get the 403."""
+    """/data of a USER_AVATAR: F_USER_VIEW (or ALL), or being the caller's current avatar
+    (FileResourceController.checkSharing); the avatar is stored resized to 200 px."""
     owner = as_user("ibrahim")
-    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
-    fr = upload(owner, png, name="me.png", content_type="image/png", domain="USER_AVATAR")
+    fr = upload(owner, png(400, 100), name="me.png", content_type="image/png", domain="USER_AVATAR")
     uid = fr.json()["response"]["fileResource"]["id"]
     _wait_stored(owner, uid)
-    assert owner.get(f"/api/fileResources/{uid}/data").content == png
-    assert as_user("admin").get(f"/api/fileResources/{uid}/data").status_code == 200
-    r = as_user("isatu").get(f"/api/fileResources/{uid}/data")
-    assert r.status_code == 403
-    assert r.json()["message"] == (
+    denied = (
         f"You don't have access to fileResource '{uid}' or this fileResource is not "
         "available from this endpoint"
     )
+    r = owner.get(f"/api/fileResources/{uid}/data")  # uploaded, but not yet the avatar
+    assert r.status_code == 403 and r.json()["message"] == denied
+    assert owner.put("/api/me", json={"avatar": {"id": uid}}).status_code == 200
+    data = owner.get(f"/api/fileResources/{uid}/data")
+    assert data.status_code == 200 and image_size(data.content) == (200, 50)
+    assert as_user("admin").get(f"/api/fileResources/{uid}/data").status_code == 200
+    r = as_user("isatu").get(f"/api/fileResources/{uid}/data")
+    assert r.status_code == 403 and r.json()["message"] == denied

@@ -175,6 +175,31 @@ def test_faults_reach_every_worker_and_count_per_process(two: EmulatorServer) ->
             conn.close()
 
 
+def test_the_storage_delay_switch_reaches_every_worker(two: EmulatorServer) -> None:
+    conns = _connections_by_process(two)
+    body = (
+        b'--b\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n'
+        b"Content-Type: text/plain\r\n\r\nabc\r\n--b--\r\n"
+    )
+
+    def status_after_upload(conn: _Conn) -> str:
+        headers = {"Authorization": _AUTH, "Content-Type": "multipart/form-data; boundary=b"}
+        conn.http.request("POST", "/api/fileResources", body=body, headers=headers)
+        uid = json.loads(conn.http.getresponse().read())["response"]["fileResource"]["id"]
+        status, answer = conn.request("GET", f"/api/fileResources/{uid}")
+        assert status == 200
+        return str(json.loads(answer)["storageStatus"])
+
+    try:
+        two.faults.storage_delay(30.0)  # PENDING for the whole test, in every process
+        assert {status_after_upload(c) for c in conns.values()} == {"PENDING"}
+        two.faults.storage_delay(0)
+        assert {status_after_upload(c) for c in conns.values()} == {"STORED"}
+    finally:
+        for conn in conns.values():
+            conn.close()
+
+
 def test_stop_ends_the_workers_and_removes_the_temporary_database() -> None:
     srv = EmulatorServer(workers=3).start()
     pids = srv.worker_pids
