@@ -86,7 +86,7 @@ def download_resource(state: AppState, client: Client, uid: str, dest: str | Non
     """Download a file resource's content to DEST (default: its name here) or '-'."""
     from .transfer import deliver
 
-    def fetch(target: Path | None, progress: Any) -> Any:
+    def fetch(target: Any, progress: Any) -> Any:
         return client.files.download_file_resource(uid, dest=target, progress=progress)
 
     deliver(state, fetch, dest, uid)
@@ -168,7 +168,7 @@ def download_document(state: AppState, client: Client, uid: str, dest: str | Non
     """Download a document's file to DEST (default: its name here) or '-'."""
     from .transfer import deliver
 
-    def fetch(target: Path | None, progress: Any) -> Any:
+    def fetch(target: Any, progress: Any) -> Any:
         return client.files.download_document(uid, dest=target, progress=progress)
 
     deliver(state, fetch, dest, uid)

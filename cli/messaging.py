@@ -483,7 +483,7 @@ def download_attachment(
     """
     from .transfer import deliver
 
-    def fetch(target: Path | None, progress: Any) -> Any:
+    def fetch(target: Any, progress: Any) -> Any:
         return client.messaging.download_attachment(
             conversation, message, file, dest=target, progress=progress
         )

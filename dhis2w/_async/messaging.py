@@ -8,13 +8,12 @@ becomes :class:`NotFoundError`.
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import _wire, models
-from .._transfer import Progress
+from .._transfer import DownloadDest, Progress
 from ..enums import MessageType, Priority, Status
 from ..errors import Dhis2Error, ReadBackError
 from .paging import iterate_pages
@@ -173,7 +172,10 @@ class AsyncMessaging:
             outcome_unknown_on_loss=True,
         )
         uid = _wire.uid_from_location(
-            response.headers.get("location"), method="POST", path=_wire.CONVERSATIONS
+            response.headers.get("location"),
+            method="POST",
+            path=_wire.CONVERSATIONS,
+            status_code=response.status_code,
         )
         return await self._read_back(uid, "the message was sent")
 
@@ -226,7 +228,9 @@ class AsyncMessaging:
         location = response.headers.get("location")
         if location:
             return await self._read_back(
-                _wire.uid_from_location(location, method="POST", path=path),
+                _wire.uid_from_location(
+                    location, method="POST", path=path, status_code=response.status_code
+                ),
                 "the feedback was sent",
             )
         # DHIS2 2.40 sends no Location for feedback: find the newest matching ticket.
@@ -379,10 +383,14 @@ class AsyncMessaging:
         conversation: str,
         message: str,
         file: str,
-        dest: str | os.PathLike[str] | None = None,
+        dest: DownloadDest = None,
         progress: Progress | None = None,
-    ) -> bytes | Path:
-        """Stream an attachment: its bytes, or the path written (``dest`` may be a folder)."""
+    ) -> bytes | Path | int:
+        """Stream an attachment: its bytes, or the path written (``dest`` may be a folder).
+
+        ``dest`` may also be a binary file object (``sys.stdout.buffer``): the attachment is
+        streamed into it and the number of bytes written is returned.
+        """
         _wire.check_uid(conversation, "conversation")
         _wire.check_uid(message, "message")
         _wire.check_uid(file, "file")

@@ -10,7 +10,6 @@ stores the content in the background, so by default the upload polls until ``STO
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,7 +19,14 @@ import httpx
 
 from .. import _wire, models
 from .._synchronization import sleep
-from .._transfer import DownloadSink, Progress, UploadData, check_download_dest, open_upload
+from .._transfer import (
+    DownloadDest,
+    DownloadSink,
+    Progress,
+    UploadData,
+    check_download_dest,
+    open_upload,
+)
 from ..enums import FileResourceDomain, StorageStatus
 from ..errors import (
     Dhis2Error,
@@ -134,10 +140,14 @@ class Files:
     def download_file_resource(
         self,
         uid: str,
-        dest: str | os.PathLike[str] | None = None,
+        dest: DownloadDest = None,
         progress: Progress | None = None,
-    ) -> bytes | Path:
-        """Stream a file resource's content: bytes, or the path written."""
+    ) -> bytes | Path | int:
+        """Stream a file resource's content: bytes, or the path written.
+
+        ``dest`` may also be a binary file object (``sys.stdout.buffer``): the content is
+        streamed into it and the number of bytes written is returned.
+        """
         _wire.check_uid(uid, "file resource")
         return self.download(
             f"{_wire.FILE_RESOURCES}/{uid}/data", dest, fallback_name=uid, progress=progress
@@ -146,11 +156,11 @@ class Files:
     def download(
         self,
         path: str,
-        dest: str | os.PathLike[str] | None,
+        dest: DownloadDest,
         *,
         fallback_name: str,
         progress: Progress | None = None,
-    ) -> bytes | Path:
+    ) -> bytes | Path | int:
         """GET ``path`` streamed into memory or a file (shared by every download)."""
         check_download_dest(dest)
         response = self._client.send("GET", path, headers={"Accept": "*/*"}, stream=True)
@@ -178,7 +188,7 @@ class Files:
                 sink.abort()
                 raise TransportError(
                     f"GET {path}: the download was cut off after {sink.received:,} bytes "
-                    f"({type(exc).__name__}); nothing was written"
+                    f"({type(exc).__name__}); {sink.lost_note()}"
                 ) from None
             except BaseException:
                 sink.abort()
@@ -262,10 +272,13 @@ class Files:
     def download_document(
         self,
         uid: str,
-        dest: str | os.PathLike[str] | None = None,
+        dest: DownloadDest = None,
         progress: Progress | None = None,
-    ) -> bytes | Path:
-        """Stream a file document's content (external documents are links: see ``url``)."""
+    ) -> bytes | Path | int:
+        """Stream a file document's content (external documents are links: see ``url``).
+
+        Returns bytes, the path written, or the bytes written into a file object ``dest``.
+        """
         _wire.check_uid(uid, "document")
         try:
             return self.download(

@@ -10,13 +10,12 @@ becomes :class:`NotFoundError`.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import _wire, models
-from .._transfer import Progress
+from .._transfer import DownloadDest, Progress
 from ..enums import MessageType, Priority, Status
 from ..errors import Dhis2Error, ReadBackError
 from .paging import iterate_pages
@@ -175,7 +174,10 @@ class Messaging:
             outcome_unknown_on_loss=True,
         )
         uid = _wire.uid_from_location(
-            response.headers.get("location"), method="POST", path=_wire.CONVERSATIONS
+            response.headers.get("location"),
+            method="POST",
+            path=_wire.CONVERSATIONS,
+            status_code=response.status_code,
         )
         return self._read_back(uid, "the message was sent")
 
@@ -228,7 +230,9 @@ class Messaging:
         location = response.headers.get("location")
         if location:
             return self._read_back(
-                _wire.uid_from_location(location, method="POST", path=path),
+                _wire.uid_from_location(
+                    location, method="POST", path=path, status_code=response.status_code
+                ),
                 "the feedback was sent",
             )
         # DHIS2 2.40 sends no Location for feedback: find the newest matching ticket.
@@ -381,10 +385,14 @@ class Messaging:
         conversation: str,
         message: str,
         file: str,
-        dest: str | os.PathLike[str] | None = None,
+        dest: DownloadDest = None,
         progress: Progress | None = None,
-    ) -> bytes | Path:
-        """Stream an attachment: its bytes, or the path written (``dest`` may be a folder)."""
+    ) -> bytes | Path | int:
+        """Stream an attachment: its bytes, or the path written (``dest`` may be a folder).
+
+        ``dest`` may also be a binary file object (``sys.stdout.buffer``): the attachment is
+        streamed into it and the number of bytes written is returned.
+        """
         _wire.check_uid(conversation, "conversation")
         _wire.check_uid(message, "message")
         _wire.check_uid(file, "file")
