@@ -41,6 +41,14 @@ def resources() -> None:
 @click.option("--name", "filename", help="Filename to store (default: the file's own).")
 @click.option("--content-type", help="MIME type (default: guessed from the name).")
 @click.option("--no-wait", is_flag=True, help="Return at once, while still PENDING.")
+@click.option(
+    "--max-size",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="BYTES",
+    help="Raise dhis2w's own upload limit (default 10,000,000 bytes) for a server that "
+    "accepts bigger files.",
+)
 @json_option
 @with_client
 def upload_resource(
@@ -51,6 +59,7 @@ def upload_resource(
     filename: str | None,
     content_type: str | None,
     no_wait: bool,
+    max_size: int | None,
 ) -> None:
     """Upload a file; prints its UID (waits until the server has stored it)."""
     with Progress(state, f"uploading {path.name}") as progress:
@@ -61,6 +70,7 @@ def upload_resource(
             content_type=content_type,
             wait=not no_wait,
             progress=progress.bytes,
+            max_size=max_size,
         )
     emit(state, fr, fr.id)
 

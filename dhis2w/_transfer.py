@@ -86,6 +86,48 @@ def _stream_size(stream: IO[bytes]) -> int | None:
         return None
 
 
+#: A path source this small, or one whose file system reports a size it does not hold
+#: (``/proc`` says 0, ``/sys`` says 4096), or one that is no regular file at all (a FIFO, a
+#: device) is read whole first, so the size sent is the size read. Bigger regular files stream.
+_READ_WHOLE_BELOW = 64 * 1024
+
+
+def _too_large(name: str, size: int | None, max_size: int) -> FileTooLargeError:
+    measured = f"is {size:,} bytes" if size is not None else f"holds more than {max_size:,} bytes"
+    return FileTooLargeError(
+        f"{name} {measured}, over dhis2w's upload limit of {max_size:,} bytes per file "
+        "(a client-side check: raise it with max_size= on the call, max_upload_size= on the "
+        "client, or --max-size on the command line, if the server accepts bigger files)"
+    )
+
+
+def _read_path(path: Path, max_size: int) -> tuple[IO[bytes], int | None, bool]:
+    """Open an upload path: (stream, size, owned). Clear errors for what is not a file."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise InvalidInputError(f"no such file: {path}") from None
+    except OSError as exc:
+        raise InvalidInputError(f"cannot read {path}: {exc.strerror}") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise InvalidInputError(f"{path} is a folder, not a file")
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        raise InvalidInputError(f"cannot read {path}: {exc.strerror}") from None
+    regular = stat.S_ISREG(info.st_mode)
+    if regular and info.st_size >= _READ_WHOLE_BELOW and _stream_size(handle) == info.st_size:
+        return handle, info.st_size, True
+    with handle:
+        try:
+            data = handle.read(max_size + 1)
+        except OSError as exc:
+            raise InvalidInputError(f"cannot read {path}: {exc.strerror}") from None
+    if len(data) > max_size:
+        raise _too_large(str(path), info.st_size if regular and info.st_size else None, max_size)
+    return io.BytesIO(data), len(data), True
+
+
 def open_upload(
     data: UploadData,
     *,
@@ -94,18 +136,19 @@ def open_upload(
     progress: Progress | None = None,
 ) -> UploadSource:
     """Check and open an upload (bytes, a path or a binary file object) before any request."""
+    if isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 1:
+        raise InvalidInputError(f"max_size must be a whole number of bytes >= 1, not {max_size!r}")
     owned = False
+    label: str | None = None  # how errors name the source: the path as given, else the name
     if isinstance(data, bytes | bytearray | memoryview):
         raw: IO[bytes] = io.BytesIO(bytes(data))
         name = filename or "upload.bin"
         owned = True
     elif isinstance(data, str | os.PathLike):
         path = Path(data)
-        if not path.is_file():
-            raise InvalidInputError(f"no such file: {path}")
         name = filename or path.name
-        raw = path.open("rb")
-        owned = True
+        label = str(path)
+        raw, _, owned = _read_path(path, max_size)
     elif hasattr(data, "read"):
         raw = data
         given = getattr(data, "name", None)
@@ -118,13 +161,11 @@ def open_upload(
     if size is not None and size > max_size:
         if owned:
             raw.close()
-        raise FileTooLargeError(
-            f"{name} is {size:,} bytes; the server accepts at most {max_size:,} bytes per file"
-        )
+        raise _too_large(label or name, size, max_size)
     if size == 0:
         if owned:
             raw.close()
-        raise InvalidInputError(f"{name} is empty; DHIS2 refuses empty files")
+        raise InvalidInputError(f"{label or name} is empty; DHIS2 refuses empty files")
     if progress is not None:
         raw = ProgressReader(raw, size, progress)  # type: ignore[assignment]
     return UploadSource(name, raw, size, owned)

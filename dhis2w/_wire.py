@@ -32,6 +32,7 @@ from .enums import FileResourceDomain, MessageType, Priority, Status
 from .errors import (
     ApiError,
     AuthenticationError,
+    ConflictError,
     InsecureTransportWarning,
     InvalidInputError,
     InvalidUidError,
@@ -212,6 +213,14 @@ def check_text(value: object, what: str) -> str:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
+        bad = ord(value[exc.start])
+        if 0xDC80 <= bad <= 0xDCFF:
+            # How Python carries a byte that was not UTF-8 (command-line arguments, files
+            # and pipes read with surrogateescape): name the byte, not the surrogate.
+            raise InvalidInputError(
+                f"{what} is not UTF-8 text (byte 0x{bad - 0xDC00:02X} at position {exc.start}); "
+                "convert it to UTF-8 first"
+            ) from None
         raise InvalidInputError(
             f"{what} is not valid Unicode text (a lone surrogate at position {exc.start})"
         ) from None
@@ -751,6 +760,53 @@ def filename_from_disposition(value: str | None) -> str | None:
         else:
             plain = plain or email.utils.unquote(param)
     return safe_filename(extended or plain)
+
+
+#: DHIS2's one 409 for an attachment it will not take: of another domain, or already
+#: attached to a message (``MessageConversationController.validateAttachments``).
+_ATTACHMENT_REFUSED = re.compile(
+    r"Attachment '([A-Za-z][A-Za-z0-9]{10})' is already used or not a valid attachment"
+)
+
+
+def refused_attachment(exc: ConflictError) -> str | None:
+    """The UID of the attachment a 409 refused, when it is that 409; else ``None``."""
+    match = _ATTACHMENT_REFUSED.search(exc.message or "")
+    return match.group(1) if match else None
+
+
+def explain_refused_attachment(
+    exc: ConflictError, uid: str, resource: models.FileResource | None
+) -> ConflictError:
+    """The 409 saying which of DHIS2's two reasons applies, from the file resource itself."""
+    if resource is None:
+        return exc
+    domain = resource.domain.value if resource.domain is not None else None
+    if domain is not None and domain != FileResourceDomain.MESSAGE_ATTACHMENT.value:
+        reason = (
+            f"file resource {uid} was uploaded with domain {domain}, and only "
+            "MESSAGE_ATTACHMENT file resources can be attached: upload the file again with "
+            "domain MESSAGE_ATTACHMENT (the default of files.upload_file_resource)"
+        )
+    elif resource.assigned:
+        reason = (
+            f"file resource {uid} is already attached to another message, and each can be "
+            "attached once: upload the file again"
+        )
+    else:
+        return exc
+    explained = ConflictError(
+        f"{exc.message} ({reason})",
+        status_code=exc.status_code,
+        method=exc.method,
+        path=exc.path,
+        http_status=exc.http_status,
+        status=exc.status,
+        error_code=exc.error_code,
+        dev_message=exc.dev_message,
+        body=exc.body,
+    )
+    return explained
 
 
 def content_length(headers: Mapping[str, str]) -> int | None:

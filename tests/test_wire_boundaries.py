@@ -108,3 +108,13 @@ def test_missing_location_names_the_real_status(status: int) -> None:
         _wire.uid_from_location(None, method="POST", path="/api/x", status_code=status)
     assert info.value.status_code == status
     assert f"HTTP {status}" in str(info.value)
+
+
+def test_undecodable_byte_is_named_as_not_utf8() -> None:
+    from dhis2w.errors import InvalidInputError
+
+    latin1 = b"caf\xe9".decode("utf-8", "surrogateescape")  # how argv/pipes carry it
+    with pytest.raises(InvalidInputError, match=r"not UTF-8 text \(byte 0xE9 at position 3\)"):
+        _wire.check_text(latin1, "text")
+    with pytest.raises(InvalidInputError, match="lone surrogate"):
+        _wire.check_text("a\ud800b", "text")

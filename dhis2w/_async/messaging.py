@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from .. import _wire, models
 from .._transfer import DownloadDest, Progress
 from ..enums import MessageType, Priority, Status
-from ..errors import Dhis2Error, ReadBackError
+from ..errors import ConflictError, Dhis2Error, ReadBackError
 from .paging import iterate_pages
 
 if TYPE_CHECKING:
@@ -164,13 +164,17 @@ class AsyncMessaging:
             organisation_units=organisation_units,
             attachments=attachments,
         )
-        response = await self._client.request_json(
-            "POST",
-            _wire.CONVERSATIONS,
-            content=body,
-            content_type=_wire.JSON,
-            outcome_unknown_on_loss=True,
-        )
+        try:
+            response = await self._client.request_json(
+                "POST",
+                _wire.CONVERSATIONS,
+                content=body,
+                content_type=_wire.JSON,
+                outcome_unknown_on_loss=True,
+            )
+        except ConflictError as exc:
+            await self._explain_conflict(exc)
+            raise
         uid = _wire.uid_from_location(
             response.headers.get("location"),
             method="POST",
@@ -191,15 +195,36 @@ class AsyncMessaging:
         _wire.check_uid(uid, "conversation")
         _wire.check_text(text, "text")
         params = _wire.reply_params(internal=internal, attachments=attachments)
-        await self._client.request_json(
-            "POST",
-            _wire.conversation_path(uid),
-            params=params,
-            content=text.encode("utf-8"),
-            content_type=_wire.TEXT_PLAIN,
-            outcome_unknown_on_loss=True,
-        )
+        try:
+            await self._client.request_json(
+                "POST",
+                _wire.conversation_path(uid),
+                params=params,
+                content=text.encode("utf-8"),
+                content_type=_wire.TEXT_PLAIN,
+                outcome_unknown_on_loss=True,
+            )
+        except ConflictError as exc:
+            await self._explain_conflict(exc)
+            raise
         return await self._read_back(uid, "the reply was sent")
+
+    async def _explain_conflict(self, exc: ConflictError) -> None:
+        """Raise, instead of ``exc``, a 409 that says why DHIS2 refused an attachment.
+
+        DHIS2 gives one message for two causes (another domain, already attached); the file
+        resource's metadata tells which. Returns (and ``exc`` is raised as is) otherwise.
+        """
+        uid = _wire.refused_attachment(exc)
+        if uid is None:
+            return
+        try:
+            resource: models.FileResource | None = await self._client.files.get_file_resource(uid)
+        except Dhis2Error:
+            resource = None
+        explained = _wire.explain_refused_attachment(exc, uid, resource)
+        if explained is not exc:
+            raise explained from exc
 
     async def _read_back(self, uid: str, done: str) -> models.MessageConversation:
         """The conversation after a write DHIS2 accepted.

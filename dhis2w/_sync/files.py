@@ -55,22 +55,25 @@ class Files:
         data: UploadData,
         *,
         filename: str | None = None,
-        domain: FileResourceDomain | str = FileResourceDomain.DATA_VALUE,
+        domain: FileResourceDomain | str = FileResourceDomain.MESSAGE_ATTACHMENT,
         content_type: str | None = None,
         wait: bool = True,
         timeout: float | None = None,
         progress: Progress | None = None,
+        max_size: int | None = None,
     ) -> models.FileResource:
         """Upload a file; returns the FileResource, ``STORED`` unless ``wait=False``.
 
-        Use ``domain="MESSAGE_ATTACHMENT"`` for message attachments (then pass its ``id``
-        to ``messaging.send``/``reply``).
+        The default domain, ``MESSAGE_ATTACHMENT``, is the one ``messaging.send``/``reply``
+        accept as attachments (DHIS2's own default, ``DATA_VALUE``, would be refused there).
+        ``max_size`` raises (or lowers) the client's upload limit for this call only; it is
+        dhis2w's own check, made before anything is sent.
         """
         params = _wire.upload_params(domain)
         source = open_upload(
             data,
             filename=filename,
-            max_size=self._client.max_upload_size,
+            max_size=self._client.max_upload_size if max_size is None else max_size,
             progress=progress,
         )
         try:
@@ -248,6 +251,7 @@ class Files:
         filename: str | None = None,
         content_type: str | None = None,
         progress: Progress | None = None,
+        max_size: int | None = None,
     ) -> models.Document:
         """Upload a file as a DOCUMENT file resource, then create a document pointing at it."""
         _wire.check_text(name, "document name")
@@ -257,6 +261,7 @@ class Files:
             domain=FileResourceDomain.DOCUMENT,
             content_type=content_type,
             progress=progress,
+            max_size=max_size,
         )
         return self._create_document(
             {"name": name, "url": resource.id, "external": False, "attachment": True}

@@ -81,7 +81,7 @@ async def test_upload_no_wait(httpx_mock: HTTPXMock) -> None:
         resource = await client.files.upload_file_resource(b"abc", wait=False)
     assert resource.storage_status is StorageStatus.PENDING
     post = only_request(httpx_mock)
-    assert query(post) == [("domain", "DATA_VALUE")]
+    assert query(post) == [("domain", "MESSAGE_ATTACHMENT")]  # what send and reply accept
     assert b'filename="upload.bin"' in post.content
     assert b"Content-Type: application/octet-stream" in post.content
 
