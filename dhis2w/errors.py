@@ -35,6 +35,7 @@ __all__ = [
     "TransportError",
     "UnexpectedResponseError",
     "UnknownNameError",
+    "UnusableProfileWarning",
     "error_from_response",
 ]
 
@@ -53,6 +54,11 @@ class InsecureTransportWarning(Dhis2Warning):
 
 class ProfilePermissionsWarning(Dhis2Warning):
     """A profiles file holding credentials is readable by other users of the machine."""
+
+
+class UnusableProfileWarning(Dhis2Warning):
+    """A profiles-file entry dhis2w cannot use (a bad URL, another tool's ``auth``): it is
+    skipped, and selecting it is an error."""
 
 
 class ProfileError(Dhis2Error):
