@@ -52,11 +52,8 @@ def deliver(state: AppState, fetch: Fetch, dest: str | None, label: str) -> None
 
 
 def check_destination(dest: str | None, target: Path) -> None:
-    """Refuse a DEST that cannot be written before downloading anything.
-
-    Otherwise the person learns it from an error about the library's temporary
-    ``NAME.part`` file, a name they never typed.
-    """
+    """Refuse a DEST that cannot be written before downloading anything, naming DEST
+    itself (never the library's temporary file, a name the person never typed)."""
     import os
 
     from dhis2w.errors import InvalidInputError

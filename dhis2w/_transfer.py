@@ -228,11 +228,23 @@ def check_download_dest(dest: DownloadDest) -> None:
     target = Path(dest)
     if _special_file(target):
         _check_link_owner(target)
+        if not os.access(target, os.W_OK):
+            raise InvalidInputError(f"cannot save to {str(target)!r}: permission denied")
         return
-    if not target.is_dir() and not target.parent.is_dir():
+    folder = target if target.is_dir() else target.parent
+    if not folder.is_dir():
         raise InvalidInputError(
             f"cannot save to {str(target)!r}: the folder {str(target.parent)!r} does not exist"
         )
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InvalidInputError(
+            f"cannot save to {str(target)!r}: no permission to create files in {str(folder)!r}"
+        )
+
+
+def _cannot_save(target: Path, exc: OSError) -> InvalidInputError:
+    """An error naming the destination the caller gave, never the temporary file."""
+    return InvalidInputError(f"cannot save to {str(target)!r}: {exc.strerror or exc}")
 
 
 def _file_mode() -> int:
@@ -317,23 +329,35 @@ class DownloadSink:
             self._handle = dest  # type: ignore[assignment]
             self._owned = False
             return
-        target = Path(dest)  # type: ignore[arg-type]
-        if _special_file(target):
-            _check_link_owner(target)
+        given = Path(dest)  # type: ignore[arg-type]
+        target = given
+        try:
+            if _special_file(target):
+                _check_link_owner(target)
+                self.path = target
+                self._handle = open(target, "wb", buffering=0)  # noqa: SIM115 - closed later
+                return
+            if target.is_dir():
+                self._in_folder = True
+                target = target / (filename or fallback_name)
             self.path = target
-            self._handle = open(target, "wb", buffering=0)  # noqa: SIM115 - closed in finish/abort
-            return
-        if target.is_dir():
-            self._in_folder = True
-            target = target / (filename or fallback_name)
-        self.path = target
-        fd, part = tempfile.mkstemp(prefix=_PART_PREFIX, suffix=_PART_SUFFIX, dir=target.parent)
+        except OSError as exc:
+            raise _cannot_save(given, exc) from None
+        try:
+            fd, part = tempfile.mkstemp(prefix=_PART_PREFIX, suffix=_PART_SUFFIX, dir=target.parent)
+        except OSError as exc:
+            reason = f"cannot create a file in {str(target.parent)!r} ({exc.strerror or exc})"
+            raise InvalidInputError(f"cannot save to {str(given)!r}: {reason}") from None
         self._part = Path(part)
         self._handle = os.fdopen(fd, "wb")
 
     def write(self, chunk: bytes) -> None:
         if self._handle is not None:
-            self._handle.write(chunk)
+            try:
+                self._handle.write(chunk)
+            except OSError as exc:  # disk full, a pipe whose reader left, ...
+                where = self.path if self.path is not None else Path("the file object")
+                raise _cannot_save(where, exc) from None
         else:
             self._chunks.append(chunk)
         self._done += len(chunk)
@@ -371,6 +395,9 @@ class DownloadSink:
                 self.path = _link_unused_name(self._part, self.path)
             else:
                 os.replace(self._part, self.path)
+        except OSError as exc:
+            self.abort()
+            raise _cannot_save(self.path or Path("?"), exc) from None
         except BaseException:
             self.abort()
             raise

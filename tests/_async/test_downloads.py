@@ -222,3 +222,16 @@ async def test_long_server_file_name_is_shortened_keeping_extension(
     assert isinstance(written, Path) and written.read_bytes() == b"body"
     assert written.suffix == ".pdf" and len(written.name.encode()) <= 255
     assert name.startswith(written.stem)
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/version"), reason="no /proc")
+async def test_unwritable_destination_is_named_not_a_temporary_file(
+    dhis2_emulator: EmulatorHandle,
+) -> None:
+    before = Path("/proc/version").read_bytes()
+    async with client_for(dhis2_emulator) as client:
+        uid = await upload(client)
+        with pytest.raises(InvalidInputError, match="cannot save to '/proc/version'") as info:
+            await client.files.download_file_resource(uid, "/proc/version")
+    assert ".part" not in str(info.value) and ".dhis2w-" not in str(info.value)
+    assert Path("/proc/version").read_bytes() == before
