@@ -149,12 +149,23 @@ def get_document(state: AppState, client: Client, uid: str) -> None:
 @documents.command("upload")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--name", help="Document name (default: the file name).")
+@click.option(
+    "--max-size",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="BYTES",
+    help="Raise dhis2w's own upload limit (default 10,000,000 bytes).",
+)
 @json_option
 @with_client
-def upload_document(state: AppState, client: Client, path: Path, name: str | None) -> None:
+def upload_document(
+    state: AppState, client: Client, path: Path, name: str | None, max_size: int | None
+) -> None:
     """Upload a file as a document; prints its UID."""
     with Progress(state, f"uploading {path.name}") as progress:
-        doc = client.files.upload_document(path, name=name or path.name, progress=progress.bytes)
+        doc = client.files.upload_document(
+            path, name=name or path.name, progress=progress.bytes, max_size=max_size
+        )
     emit(state, doc, doc.id)
 
 

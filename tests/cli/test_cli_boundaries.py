@@ -43,3 +43,12 @@ def test_url_without_host_is_named(dhis2: Dhis2Runner) -> None:
     result = dhis2("system", "me", env={"DHIS2_URL": "http://"}, code=2)
     line = single_error_line(result)
     assert "(this profile)" not in line and "host" in line
+
+
+def test_documents_upload_takes_max_size(dhis2: Dhis2Runner, tmp_path: Path) -> None:
+    doc = tmp_path / "notes.txt"
+    doc.write_bytes(b"0123456789")
+    refused = dhis2("files", "documents", "upload", str(doc), "--max-size", "5", code=2)
+    assert "dhis2w's upload limit of 5 bytes" in single_error_line(refused)
+    uid = dhis2("files", "documents", "upload", str(doc), "--max-size", "50").stdout.strip()
+    assert dhis2.json("files", "documents", "get", uid)["name"] == "notes.txt"
