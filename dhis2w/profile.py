@@ -575,8 +575,10 @@ def _profile_from_raw_env() -> Profile | None:
     timeout_text = os.environ.get("DHIS2_TIMEOUT", "").strip()
     try:
         timeout = float(timeout_text) if timeout_text else 30.0
-    except ValueError as exc:
-        raise ProfileError("DHIS2_TIMEOUT must be a number of seconds") from exc
+    except ValueError:
+        raise ProfileError("DHIS2_TIMEOUT must be a number of seconds") from None
+    if not math.isfinite(timeout) or timeout <= 0:
+        raise ProfileError(f"DHIS2_TIMEOUT must be a positive number of seconds, not {timeout:g}")
     return Profile(
         base_url=url,
         username=username,

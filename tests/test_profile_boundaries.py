@@ -196,7 +196,7 @@ def test_env_timeout_must_be_a_positive_finite_number(
     monkeypatch.setenv("DHIS2_URL", "https://dhis2.example.org")
     monkeypatch.setenv("DHIS2_PAT", "d2pat_x")
     monkeypatch.setenv("DHIS2_TIMEOUT", value)
-    with pytest.raises(ProfileError, match="timeout must be a positive number"):
+    with pytest.raises(ProfileError, match="DHIS2_TIMEOUT must be a positive number"):
         profiles.profile_from_env()
 
 

@@ -115,7 +115,7 @@ def test_bad_timeout_is_a_usage_error(tmp_path: Path, value: str) -> None:
         DHIS2_TIMEOUT=value,
     )
     assert done.returncode == 2
-    assert "timeout must be a positive number of seconds" in done.stderr
+    assert "DHIS2_TIMEOUT must be a positive number of seconds" in done.stderr
 
 
 def test_base_url_with_api_suffix_works(dhis2_emulator: object, tmp_path: Path) -> None:
