@@ -242,6 +242,17 @@ def check_download_dest(dest: DownloadDest) -> None:
         )
 
 
+def _open_special(path: Path) -> IO[bytes]:
+    """Open a pipe or device for writing: never created, never truncated, and checked again
+    once open (so a regular file swapped in after the first look is not written over)."""
+    flags = os.O_WRONLY | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags)
+    if stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise InvalidInputError(f"cannot save to {str(path)!r}: it changed while being opened")
+    return os.fdopen(fd, "wb")
+
+
 def _cannot_save(target: Path, exc: OSError) -> InvalidInputError:
     """An error naming the destination the caller gave, never the temporary file."""
     return InvalidInputError(f"cannot save to {str(target)!r}: {exc.strerror or exc}")
@@ -335,7 +346,7 @@ class DownloadSink:
             if _special_file(target):
                 _check_link_owner(target)
                 self.path = target
-                self._handle = open(target, "wb", buffering=0)  # noqa: SIM115 - closed later
+                self._handle = _open_special(target)
                 return
             if target.is_dir():
                 self._in_folder = True
