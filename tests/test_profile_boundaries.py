@@ -238,3 +238,9 @@ def test_base_url_with_query_or_fragment_is_refused(url: str) -> None:
 def test_base_url_without_host_is_refused(url: str) -> None:
     with pytest.raises(ProfileError, match="has no host name"):
         Profile(base_url=url, token="t")
+
+
+@pytest.mark.parametrize("timeout", [float("nan"), float("inf"), -1.0, 0.0])
+def test_profile_timeout_must_be_positive_and_finite(timeout: float) -> None:
+    with pytest.raises(ProfileError, match="timeout must be a positive number of seconds"):
+        Profile(base_url="https://dhis2.example.org", token="t", timeout=timeout)

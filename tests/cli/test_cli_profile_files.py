@@ -158,3 +158,21 @@ def test_profile_add_existing_needs_force(isolated_env: Path) -> None:
     from dhis2w.profile import load_profile
 
     assert load_profile("p").password == "first"  # the saved credentials are untouched
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-1"])
+def test_profile_add_bad_timeout_is_a_usage_error(isolated_env: Path, value: str) -> None:
+    result = Dhis2Runner()(
+        "profile",
+        "add",
+        "t",
+        "--url",
+        "https://a.org",
+        "--auth",
+        "pat",
+        "--timeout",
+        value,
+        env={"DHIS2_PAT": "d2pat_x"},
+        code=2,
+    )
+    assert "timeout must be a positive number of seconds" in result.stderr
