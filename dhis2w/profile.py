@@ -4,10 +4,14 @@ A :class:`Profile` is a cheap, side-effect-free value (stdlib only, so the CLI c
 without httpx). Profiles come from code, from the environment, from ``profiles.toml`` files,
 or from the built-in ``demo`` profile that points at the embedded emulator.
 
-Precedence when no name is given (design.md): ``DHIS2_PROFILE``, then the raw environment
+Precedence when no name is given: ``DHIS2_PROFILE``, then the raw environment
 (``DHIS2_URL`` with ``DHIS2_PAT`` or ``DHIS2_USERNAME`` + ``DHIS2_PASSWORD``), then the default
 of the nearest project file (``.dhis2/profiles.toml`` walking up from the working directory),
 then the default of the global file (``$XDG_CONFIG_HOME/dhis2/profiles.toml``).
+
+Files are shared with people and other tools: an entry dhis2w cannot use is skipped with one
+warning (selecting it is the error), and writing (with tomlkit, imported only then) keeps every
+table, key and comment dhis2w does not manage.
 
 Secrets never appear in a repr, a str or an error message.
 """
@@ -592,7 +596,7 @@ def _profile_from_raw_env() -> Profile | None:
 
 
 def load_profile(name: str | None = None) -> Profile:
-    """The profile to use, following design.md's precedence.
+    """The profile to use, in the precedence the module docstring gives.
 
     With ``name``: that profile (project file, then global file, then built-in ``demo``).
     Without: ``DHIS2_PROFILE``, the raw environment, the project default, the global default.
