@@ -197,10 +197,11 @@ def _special_file(path: Path) -> bool:
 
 
 def _check_link_owner(path: Path) -> None:
-    """Refuse to write through a link to a device or pipe that someone else planted.
+    """Refuse to follow a link to a device, pipe or folder that someone else planted.
 
     ``/dev/stdout`` is root's link and ``/proc/self/fd/N`` is ours; a link owned by another
-    user (``out.csv -> /dev/sda`` in a shared folder) is not followed into a device.
+    user (``out.csv -> /dev/sda`` or ``out.csv -> /etc`` in a shared folder) is not followed.
+    A link to a regular file needs no check: it is replaced, never written through.
     """
     try:
         info = os.lstat(path)
@@ -231,6 +232,8 @@ def check_download_dest(dest: DownloadDest) -> None:
         if not os.access(target, os.W_OK):
             raise InvalidInputError(f"cannot save to {str(target)!r}: permission denied")
         return
+    if target.is_dir():
+        _check_link_owner(target)
     folder = target if target.is_dir() else target.parent
     if not folder.is_dir():
         raise InvalidInputError(
@@ -349,6 +352,7 @@ class DownloadSink:
                 self._handle = _open_special(target)
                 return
             if target.is_dir():
+                _check_link_owner(target)
                 self._in_folder = True
                 target = target / (filename or fallback_name)
             self.path = target

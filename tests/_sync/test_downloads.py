@@ -96,6 +96,21 @@ def test_link_to_a_device_planted_by_another_user_is_refused(
     assert httpx_mock.get_requests() == []
 
 
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root")
+def test_link_to_a_folder_planted_by_another_user_is_refused(
+    httpx_mock: HTTPXMock, tmp_path: Path
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    planted = tmp_path / "out.csv"
+    planted.symlink_to(elsewhere)
+    os.lchown(planted, 12345, 12345)
+    with make_client() as client:
+        with pytest.raises(InvalidInputError, match="owned by another user"):
+            client.files.download_file_resource(FILE, planted)
+    assert httpx_mock.get_requests() == [] and list(elsewhere.iterdir()) == []
+
+
 def test_planted_link_at_the_old_part_name_is_not_written_through(
     dhis2_emulator: EmulatorHandle, tmp_path: Path
 ) -> None:
