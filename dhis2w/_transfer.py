@@ -203,11 +203,14 @@ def _check_link_owner(path: Path) -> None:
     user (``out.csv -> /dev/sda`` or ``out.csv -> /etc`` in a shared folder) is not followed.
     A link to a regular file needs no check: it is replaced, never written through.
     """
+    geteuid = getattr(os, "geteuid", None)
+    if geteuid is None:  # no POSIX owners (Windows): nothing to compare
+        return
     try:
         info = os.lstat(path)
     except OSError:
         return
-    if stat.S_ISLNK(info.st_mode) and info.st_uid not in {0, os.geteuid()}:
+    if stat.S_ISLNK(info.st_mode) and info.st_uid not in {0, geteuid()}:
         raise InvalidInputError(
             f"cannot save to {str(path)!r}: it is a link to {os.path.realpath(path)!r} owned by "
             "another user; remove it or choose another destination"
