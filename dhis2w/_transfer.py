@@ -186,6 +186,11 @@ def is_stream(dest: object) -> bool:
     return dest is not None and not isinstance(dest, str | os.PathLike) and hasattr(dest, "write")
 
 
+def saves_under_server_name(dest: object) -> bool:
+    """Whether a download to ``dest`` is saved under the server's file name (a folder)."""
+    return isinstance(dest, str | os.PathLike) and Path(dest).is_dir()
+
+
 def _special_file(path: Path) -> bool:
     """An existing destination that is not a regular file or folder (a FIFO, a device such as
     ``/dev/null`` or a terminal, ``/dev/stdout``): it is written into, never replaced."""

@@ -721,6 +721,12 @@ def safe_filename(name: str | None) -> str | None:
     return stem.encode("utf-8")[:budget].decode("utf-8", "ignore").rstrip() + extension
 
 
+def name_was_mangled(name: str | None) -> bool:
+    """A header file name whose letters were lost on the way: ``?`` is what a servlet
+    container writes for a character ISO-8859-1 cannot hold, U+FFFD what a decoder does."""
+    return name is not None and ("?" in name or "\ufffd" in name)
+
+
 def filename_from_disposition(value: str | None) -> str | None:
     """The file name a ``Content-Disposition`` header gives, made safe (:func:`safe_filename`).
 

@@ -420,7 +420,9 @@ class AsyncMessaging:
         _wire.check_uid(message, "message")
         _wire.check_uid(file, "file")
         path = _wire.conversation_path(conversation, message, "attachments", file)
-        return await self._client.files.download(path, dest, fallback_name=file, progress=progress)
+        return await self._client.files.download(
+            path, dest, fallback_name=file, progress=progress, resource_uid=file
+        )
 
 
 def _conversation_id(conversation: models.MessageConversation) -> str:

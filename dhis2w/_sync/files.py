@@ -26,6 +26,7 @@ from .._transfer import (
     UploadData,
     check_download_dest,
     open_upload,
+    saves_under_server_name,
 )
 from ..enums import FileResourceDomain, StorageStatus
 from ..errors import (
@@ -153,7 +154,11 @@ class Files:
         """
         _wire.check_uid(uid, "file resource")
         return self.download(
-            f"{_wire.FILE_RESOURCES}/{uid}/data", dest, fallback_name=uid, progress=progress
+            f"{_wire.FILE_RESOURCES}/{uid}/data",
+            dest,
+            fallback_name=uid,
+            progress=progress,
+            resource_uid=uid,
         )
 
     def download(
@@ -163,16 +168,24 @@ class Files:
         *,
         fallback_name: str,
         progress: Progress | None = None,
+        resource_uid: str | None = None,
     ) -> bytes | Path | int:
-        """GET ``path`` streamed into memory or a file (shared by every download)."""
+        """GET ``path`` streamed into memory or a file (shared by every download).
+
+        ``resource_uid`` names the file resource being downloaded: when the file is saved
+        into a folder under the server's name and ``Content-Disposition`` lost its non-ASCII
+        letters (servlet containers write header values as ISO-8859-1, so ``ລາວ.txt``
+        arrives as ``???.txt``), the name is taken from the file resource's JSON instead.
+        """
         check_download_dest(dest)
         response = self._client.send("GET", path, headers={"Accept": "*/*"}, stream=True)
         try:
+            filename = _wire.filename_from_disposition(response.headers.get("content-disposition"))
+            if resource_uid and saves_under_server_name(dest) and _wire.name_was_mangled(filename):
+                filename = self._stored_name(resource_uid) or filename
             sink = DownloadSink(
                 dest,
-                filename=_wire.filename_from_disposition(
-                    response.headers.get("content-disposition")
-                ),
+                filename=filename,
                 fallback_name=fallback_name,
                 total=_wire.content_length(response.headers),
                 progress=progress,
@@ -199,6 +212,15 @@ class Files:
             return sink.finish()
         finally:
             response.close()
+
+    def _stored_name(self, uid: str) -> str | None:
+        """A file resource's name from its metadata (UTF-8 JSON), made safe; ``None`` if the
+        metadata cannot be read (the header's name is used then)."""
+        try:
+            resource = self.get_file_resource(uid)
+        except Dhis2Error:
+            return None
+        return _wire.safe_filename(resource.name)
 
     # --- documents -------------------------------------------------------------------------------
     def list_documents(

@@ -245,3 +245,48 @@ def test_unwritable_destination_is_named_not_a_temporary_file(
             client.files.download_file_resource(uid, "/proc/version")
     assert ".part" not in str(info.value) and ".dhis2w-" not in str(info.value)
     assert Path("/proc/version").read_bytes() == before
+
+
+@pytest.mark.parametrize("name", ["ລາວ.txt", "ሰላም ዓለም.csv", "👩‍⚕️ 👍🏽 report.txt", "été.txt"])
+def test_non_ascii_names_are_kept_end_to_end(
+    dhis2_emulator: EmulatorHandle, tmp_path: Path, name: str
+) -> None:
+    fatmata = dhis2_emulator.user("fatmata").uid
+    with client_for(dhis2_emulator) as client:
+        uid = upload(client, name=name, data=b"data\n")
+        sent = client.messaging.send(
+            subject="Names", text="see attached", users=[fatmata], attachments=[uid]
+        )
+        message = sent.messages[0].id
+        folder = tmp_path / "attachments"
+        folder.mkdir()
+        via_attachment = client.messaging.download_attachment(sent.id, message, uid, folder)
+        via_resource = client.files.download_file_resource(uid, tmp_path)
+    assert via_attachment == folder / name and via_attachment.read_bytes() == b"data\n"
+    assert via_resource == tmp_path / name
+
+
+def test_mangled_header_name_falls_back_to_the_stored_name(
+    httpx_mock: HTTPXMock, tmp_path: Path
+) -> None:
+    httpx_mock.add_response(
+        url=f"https://dhis2.example.org/api/fileResources/{FILE}/data",
+        content=b"body",
+        headers={"Content-Disposition": "filename=???.txt"},
+    )
+    httpx_mock.add_response(
+        url=f"https://dhis2.example.org/api/fileResources/{FILE}",
+        json={"id": FILE, "name": "ລາວ.txt", "storageStatus": "STORED"},
+    )
+    with make_client() as client:
+        written = client.files.download_file_resource(FILE, tmp_path)
+    assert written == tmp_path / "ລາວ.txt"
+
+
+def test_header_name_is_used_without_extra_request(httpx_mock: HTTPXMock, tmp_path: Path) -> None:
+    httpx_mock.add_response(
+        content=b"body", headers=[(b"Content-Disposition", "filename=été.txt".encode())]
+    )
+    with make_client() as client:
+        assert client.files.download_file_resource(FILE, tmp_path) == tmp_path / "été.txt"
+    assert len(httpx_mock.get_requests()) == 1
