@@ -638,7 +638,10 @@ def _load_document(path: Path) -> Any:
         document = tomlkit.document()
         document.add(tomlkit.comment(_HEADER))
         return document
-    return tomlkit.parse(text)
+    try:
+        return tomlkit.parse(text)
+    except tomlkit.exceptions.TOMLKitError as exc:  # valid for tomllib, not editable here
+        raise ProfileError(f"{path} cannot be edited safely ({exc}); edit it by hand") from None
 
 
 def _profiles_table(document: Any, *, create: bool) -> Any:
