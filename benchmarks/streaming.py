@@ -8,13 +8,17 @@ child process that warms up, takes its RSS as the baseline, resets its high-wate
 streams the download, so "peak RSS growth" is what the download itself held in memory:
 
 * raw httpx ``client.stream(...)`` + ``iter_bytes()`` written to a file -- the baseline;
-* ``Client.messaging.download_attachment(..., dest=path)`` (sync) and the async twin.
+* ``Client.messaging.download_attachment(..., dest=path)`` (sync) and the async twin;
+* ``download_attachment(..., dest=<open binary file>)``: streamed into a caller's file object;
+* the installed ``dhis2w`` console script downloading to a file and to ``-`` (stdout
+  redirected to a file): its peak RSS to ``-`` must be that of a download to a file (the
+  whole body is never held in memory). The child reports the CLI process's own peak.
 
 Upload: a 9 MB file through ``files.upload_file_resource(path, domain=...)`` (sync and
 async), and a raw httpx multipart upload of an open file for reference, each in a child.
 
 Targets: download peak RSS growth < 20 MB and throughput >= 80% of raw httpx; upload peak RSS
-growth < 20 MB.
+growth < 20 MB; the CLI's peak RSS for ``-`` within 20 MB of its peak for a file.
 
 Run: ``python -m benchmarks.streaming`` (``--quick`` for a tiny smoke run).
 """
@@ -23,7 +27,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import resource
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -141,6 +148,44 @@ async def _download_async(url: str, ids: list[str], dest: Path) -> None:
         await client.messaging.download_attachment(ids[0], ids[1], ids[2], dest=dest)
 
 
+def _download_file_object(url: str, ids: list[str], dest: Path) -> None:
+    from dhis2w import Client
+
+    with Client(_profile(url)) as client, dest.open("wb") as fh:
+        client.messaging.download_attachment(ids[0], ids[1], ids[2], dest=fh)
+
+
+def _console_script() -> str:
+    here = Path(sys.executable).with_name("dhis2w")
+    found = str(here) if here.exists() else shutil.which("dhis2w")
+    if not found:
+        raise RuntimeError("the dhis2w console script is not installed")
+    return found
+
+
+def _download_cli(url: str, ids: list[str], dest: Path, *, to_stdout: bool) -> None:
+    """``dhis2w messaging attachment download ... DEST`` or ``... - > DEST``."""
+    env = {
+        **os.environ,
+        "DHIS2_URL": url,
+        "DHIS2_USERNAME": ADMIN_USER[0],
+        "DHIS2_PASSWORD": ADMIN_USER[1],
+    }
+    args = [_console_script(), "messaging", "attachment", "download", *ids]
+    with dest.open("wb") as out:
+        subprocess.run(
+            [*args, "-" if to_stdout else str(dest)],
+            stdout=out if to_stdout else subprocess.DEVNULL,
+            env=env,
+            check=True,
+        )
+
+
+def _children_peak_rss() -> int:
+    maxrss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return maxrss if sys.platform == "darwin" else maxrss * 1024
+
+
 def _upload_raw(url: str, source: Path) -> None:
     with httpx.Client(base_url=url, auth=ADMIN_USER, timeout=300) as c, source.open("rb") as fh:
         files = {"file": (source.name, fh, "application/pdf")}
@@ -172,6 +217,9 @@ def _actions(url: str, arg: str, dest: Path) -> dict[str, Callable[[], object]]:
             "download-raw_async": lambda: anyio.run(_download_raw_async, url, path, dest),
             "download-sync": lambda: _download_sync(url, ids, dest),
             "download-async": lambda: anyio.run(_download_async, url, ids, dest),
+            "download-fileobj": lambda: _download_file_object(url, ids, dest),
+            "download-cli_file": lambda: _download_cli(url, ids, dest, to_stdout=False),
+            "download-cli_stdout": lambda: _download_cli(url, ids, dest, to_stdout=True),
         }
     source = Path(arg)
     return {
@@ -196,6 +244,9 @@ def _child(kind: str, url: str, arg: str, target: str) -> None:
     start = time.perf_counter()
     run()
     elapsed = time.perf_counter() - start
+    if "cli" in kind:  # the measured process is the console script this child ran
+        child_emit({"baseline": 0, "peak": _children_peak_rss(), "seconds": elapsed})
+        return
     child_emit({"baseline": baseline, "peak": peak_rss(), "seconds": elapsed})
 
 
@@ -236,6 +287,9 @@ def main(argv: list[str] | None = None) -> Report:
             "download-raw_async": "raw httpx async stream + aiter_bytes (download)",
             "download-sync": "dhis2w Client.download_attachment (download)",
             "download-async": "dhis2w AsyncClient.download_attachment (download)",
+            "download-fileobj": "dhis2w Client.download_attachment into a file object (download)",
+            "download-cli_file": "dhis2w CLI attachment download DEST (download)",
+            "download-cli_stdout": "dhis2w CLI attachment download - (download)",
             "upload-raw": "raw httpx multipart, open file (upload)",
             "upload-sync": "dhis2w Client.upload_file_resource (upload)",
             "upload-async": "dhis2w AsyncClient.upload_file_resource (upload)",
@@ -287,8 +341,16 @@ def main(argv: list[str] | None = None) -> Report:
             ">=",
         )
     for kind, label in kinds.items():
+        if "cli" in kind:
+            continue
         met = None if "raw" in kind else growth[kind] < RSS_BUDGET
         report.fact(f"peak RSS growth: {label}", f"{mib(growth[kind])} (budget 20 MB)", met)
+    to_file, to_stdout = growth["download-cli_file"], growth["download-cli_stdout"]
+    report.fact(
+        "peak RSS: dhis2w CLI download to - vs to a file",
+        f"{mib(to_stdout)} vs {mib(to_file)} (budget: within 20 MB)",
+        to_stdout - to_file < RSS_BUDGET,
+    )
     report.print(as_json=args.json)
     return report
 

@@ -50,6 +50,14 @@ def resources() -> None:
 @click.option("--name", "filename", help="Filename to store (default: the file's own).")
 @click.option("--content-type", help="MIME type (default: guessed from the name).")
 @click.option("--no-wait", is_flag=True, help="Return at once, while still PENDING.")
+@click.option(
+    "--max-size",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="BYTES",
+    help="Raise dhis2w's own upload limit (default 10,000,000 bytes) for a server that "
+    "accepts bigger files.",
+)
 @json_option
 @with_client
 def upload_resource(
@@ -60,6 +68,7 @@ def upload_resource(
     filename: str | None,
     content_type: str | None,
     no_wait: bool,
+    max_size: int | None,
 ) -> None:
     """Upload a file; prints its UID (waits until the server has stored it)."""
     from .messaging import UPLOAD_AGAIN
@@ -75,6 +84,7 @@ def upload_resource(
             content_type=content_type,
             wait=not no_wait,
             progress=progress.bytes,
+            max_size=max_size,
         )
     emit(state, fr, fr.id)
 
@@ -100,7 +110,7 @@ def download_resource(state: AppState, client: Client, uid: str, dest: str | Non
     """Download a file resource's content to DEST (default: its name here) or '-'."""
     from .transfer import deliver
 
-    def fetch(target: Path | None, progress: Any) -> Any:
+    def fetch(target: Any, progress: Any) -> Any:
         return client.files.download_file_resource(uid, dest=target, progress=progress)
 
     deliver(state, fetch, dest, uid)
@@ -192,15 +202,26 @@ def get_document(state: AppState, client: Client, uid: str) -> None:
 @documents.command("upload")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--name", help="Document name (default: the file name).")
+@click.option(
+    "--max-size",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="BYTES",
+    help="Raise dhis2w's own upload limit (default 10,000,000 bytes).",
+)
 @json_option
 @with_client
-def upload_document(state: AppState, client: Client, path: Path, name: str | None) -> None:
+def upload_document(
+    state: AppState, client: Client, path: Path, name: str | None, max_size: int | None
+) -> None:
     """Upload a file as a document; prints its UID."""
     with (
         Progress(state, f"uploading {path.name}") as progress,
         state.write(f"uploading {path.name}", _CHECK_DOCUMENTS),
     ):
-        doc = client.files.upload_document(path, name=name or path.name, progress=progress.bytes)
+        doc = client.files.upload_document(
+            path, name=name or path.name, progress=progress.bytes, max_size=max_size
+        )
     emit(state, doc, doc.id)
 
 
@@ -225,7 +246,7 @@ def download_document(state: AppState, client: Client, uid: str, dest: str | Non
     """Download a document's file to DEST (default: its name here) or '-'."""
     from .transfer import deliver
 
-    def fetch(target: Path | None, progress: Any) -> Any:
+    def fetch(target: Any, progress: Any) -> Any:
         return client.files.download_document(uid, dest=target, progress=progress)
 
     deliver(state, fetch, dest, uid)

@@ -103,8 +103,22 @@ def read_text(text: str, what: str = "text") -> str:
 
         if _isatty(sys.stdin):
             info(f"reading the {what} from standard input; end it with Ctrl-D")
-        text = sys.stdin.read().rstrip("\n")
+        text = read_stdin_utf8(what).rstrip("\n")
     return require_text(text, what, " (standard input was empty)" if from_stdin else "")
+
+
+def read_stdin_utf8(what: str) -> str:
+    """Standard input as UTF-8 text, whatever the locale; other bytes are a clear error."""
+    raw = sys.stdin.buffer.read()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        from dhis2w.errors import InvalidInputError
+
+        raise InvalidInputError(
+            f"the {what} on standard input is not UTF-8 text (byte 0x{raw[exc.start]:02X} at "
+            f"position {exc.start}); convert it first, e.g. with iconv -f LATIN1 -t UTF-8"
+        ) from None
 
 
 def require_text(text: str, what: str, note: str = "") -> str:
@@ -574,7 +588,7 @@ def download_attachment(
     """
     from .transfer import deliver
 
-    def fetch(target: Path | None, progress: Any) -> Any:
+    def fetch(target: Any, progress: Any) -> Any:
         return client.messaging.download_attachment(
             conversation, message, file, dest=target, progress=progress
         )

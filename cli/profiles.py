@@ -36,12 +36,20 @@ def masked(p: Profile, name: str | None = None) -> dict[str, Any]:
 @json_option
 @with_state
 def list_profiles(state: AppState) -> None:
-    """List saved profiles; '*' marks the default."""
-    from dhis2w.profile import default_profile_name, list_profiles
+    """List saved profiles; '*' marks the default, '!' one dhis2w cannot use (and why)."""
+    from dhis2w.profile import default_profile_name, list_profiles, unusable_profiles
 
     profiles = list_profiles()
     default = default_profile_name()
-    rows = [masked(p, name) | {"default": name == default} for name, p in profiles.items()]
+    rows = [
+        masked(p, name) | {"default": name == default, "usable": True}
+        for name, p in profiles.items()
+    ]
+    rows += [
+        {"name": name, "source": entry.source, "default": name == default, "usable": False}
+        | {"reason": entry.reason}
+        for name, entry in unusable_profiles().items()
+    ]
     if state.json:
         echo_json(rows)
         return
@@ -62,6 +70,15 @@ def list_profiles(state: AppState) -> None:
                 r["base_url"],
                 r["auth"] or "",
                 r["username"] or "",
+                r["source"] or "",
+            ]
+            if r["usable"]
+            else [
+                "!",
+                r["name"],
+                f"unusable: {r['reason']}",
+                "",
+                "",
                 r["source"] or "",
             ]
             for r in rows
@@ -103,6 +120,7 @@ def show(state: AppState, name: str | None) -> None:
 @click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds.")
 @click.option("--no-verify", is_flag=True, help="Do not verify TLS certificates.")
 @click.option("--allow-insecure-http", is_flag=True, help="Allow credentials over plain http://.")
+@click.option("--force", is_flag=True, help="Replace a profile of the same name in the file.")
 @json_option
 @with_state
 def add(
@@ -116,13 +134,23 @@ def add(
     timeout: float,
     no_verify: bool,
     allow_insecure_http: bool,
+    force: bool,
 ) -> None:
     """Save a profile. The password (DHIS2_PASSWORD) or token (DHIS2_PAT) comes from the
-    environment, else a hidden prompt -- never from a flag."""
+    environment, else a hidden prompt -- never from a flag. An existing profile of the same
+    name is replaced only with --force (its credentials would be lost)."""
     from dhis2w import Profile
-    from dhis2w.profile import list_profiles, save_profile
+    from dhis2w.errors import ProfileError
+    from dhis2w.profile import profiles_file, save_profile, saved_profile_names
 
+    scope: Literal["global", "project"] = "project" if project else "global"
     check_new_profile(name, url, allow_insecure_http)  # before asking for any secret
+    existed = name in saved_profile_names(scope)
+    if existed and not force:
+        raise ProfileError(
+            f"profile {name!r} already exists in {profiles_file(scope)}; add --force to "
+            "replace it (its saved credentials will be lost)"
+        )
     password: str | None = None
     token: str | None = None
     if auth.lower() == "pat":
@@ -130,9 +158,6 @@ def add(
     else:
         username = username or ask("Username", "--username", False)
         password = os.environ.get("DHIS2_PASSWORD") or ask("Password", "DHIS2_PASSWORD", True)
-    scope: Literal["global", "project"] = "project" if project else "global"
-    known = list_profiles()
-    existed = name in known and (known[name].source or "").startswith(scope)
     p = Profile(
         base_url=url,
         username=username,
@@ -143,7 +168,7 @@ def add(
         allow_insecure_http=allow_insecure_http,
         name=name,
     )
-    where = str(save_profile(p, name=name, scope=scope, make_default=make_default))
+    where = str(save_profile(p, name=name, scope=scope, make_default=make_default, force=force))
     if state.json:
         echo_json(masked(p, name) | {"file": where, "default": make_default})
     else:

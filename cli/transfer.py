@@ -15,24 +15,35 @@ from typing import Any
 from .output import Progress, echo, echo_json, info
 from .state import AppState
 
-#: fetch(dest_or_None, progress_callback) -> bytes (dest None) or the path written
-Fetch = Callable[[Path | None, Any], Any]
+#: fetch(dest, progress_callback) -> the path written, or the bytes written when ``dest`` is
+#: a binary file object (standard output for ``-``)
+Fetch = Callable[[Any, Any], Any]
 
 
 def deliver(state: AppState, fetch: Fetch, dest: str | None, label: str) -> None:
-    """Run ``fetch`` into the right place and report it (path on stdout, or JSON)."""
+    """Run ``fetch`` into the right place and report it (path on stdout, or JSON).
+
+    ``-`` streams the body to standard output chunk by chunk (flat memory, whatever the
+    size); a FIFO or a device given as DEST is written into by the library, never replaced.
+    """
     if dest == "-":
-        data = fetch(None, None)
         sys.stdout.flush()
-        sys.stdout.buffer.write(data)
+        fetch(sys.stdout.buffer, None)
         sys.stdout.buffer.flush()
         return
     target = Path(dest) if dest else Path(".")
     check_destination(dest, target)
+    received = [0]
+
     with Progress(state, f"downloading {label}") as progress:
-        written = fetch(target, progress.bytes)
+
+        def count(done: int, total: int | None) -> None:
+            received[0] = done
+            progress.bytes(done, total)
+
+        written = fetch(target, count)
     path = Path(written)
-    size = path.stat().st_size
+    size = path.stat().st_size if path.is_file() else received[0]
     if state.json:
         echo_json({"path": str(path), "bytes": size})
     else:
@@ -41,11 +52,8 @@ def deliver(state: AppState, fetch: Fetch, dest: str | None, label: str) -> None
 
 
 def check_destination(dest: str | None, target: Path) -> None:
-    """Refuse a DEST that cannot be written before downloading anything.
-
-    Otherwise the person learns it from an error about the library's temporary
-    ``NAME.part`` file, a name they never typed.
-    """
+    """Refuse a DEST that cannot be written before downloading anything, naming DEST
+    itself (never the library's temporary file, a name the person never typed)."""
     import os
 
     from dhis2w.errors import InvalidInputError

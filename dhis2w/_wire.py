@@ -8,7 +8,9 @@ Everything here is pure: UID and text checks, query parameters and request bodie
 
 from __future__ import annotations
 
+import email.message
 import email.utils
+import html.parser
 import mimetypes
 import re
 import ssl
@@ -16,7 +18,6 @@ import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import PurePath
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 from urllib.parse import urlsplit
 
@@ -32,6 +33,7 @@ from .enums import FileResourceDomain, MessageType, Priority, Status
 from .errors import (
     ApiError,
     AuthenticationError,
+    ConflictError,
     Dhis2Error,
     InsecureTransportWarning,
     InvalidInputError,
@@ -226,6 +228,14 @@ def check_text(value: object, what: str) -> str:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
+        bad = ord(value[exc.start])
+        if 0xDC80 <= bad <= 0xDCFF:
+            # How Python carries a byte that was not UTF-8 (command-line arguments, files
+            # and pipes read with surrogateescape): name the byte, not the surrogate.
+            raise InvalidInputError(
+                f"{what} is not UTF-8 text (byte 0x{bad - 0xDC00:02X} at position {exc.start}); "
+                "convert it to UTF-8 first"
+            ) from None
         raise InvalidInputError(
             f"{what} is not valid Unicode text (a lone surrogate at position {exc.start})"
         ) from None
@@ -419,14 +429,14 @@ def _location_uid(location: str | None) -> str | None:
     return segment if is_uid(segment) else None
 
 
-def uid_from_location(location: str | None, *, method: str, path: str) -> str:
+def uid_from_location(location: str | None, *, method: str, path: str, status_code: int) -> str:
     """The new object's UID: the last path segment of DHIS2's ``Location`` header."""
     uid = _location_uid(location)
     if uid is not None:
         return uid
     raise UnexpectedResponseError(
         f"the server did not say where the new object is (Location header: {location!r})",
-        status_code=201,
+        status_code=status_code,
         method=method,
         path=path,
     )
@@ -440,16 +450,71 @@ def is_login_redirect(status_code: int, location: str | None) -> bool:
     return LOGIN_PATH_MARKER in target or "login" in urlsplit(target).path
 
 
-#: What marks an HTML page as a login form: a password field, DHIS2's login app, or Spring
+#: Markers of a login page in its raw HTML: a password field, DHIS2's login app, or Spring
 #: Security's form fields (older DHIS2 and many proxies in front of it).
 _LOGIN_FORM = re.compile(
     rb"type\s*=\s*[\"']?password|dhis-web-login|j_password|j_spring_security_check",
     re.IGNORECASE,
 )
 
+#: A page title that names a login: "Login", "Log in", "Sign in", "Sign-in", "Signin".
+_LOGIN_TITLE = re.compile(r"\b(?:log\s*-?\s*in|sign\s*-?\s*in)\b", re.IGNORECASE)
+
+#: How much of a page is looked at: a login page says what it is in its head.
+_LOGIN_SCAN_BYTES = 65536
+
+
+class _PageOutline(html.parser.HTMLParser):
+    """The parts of an HTML page that say what it is: its title, script and base URLs."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.title = ""
+        self.urls: list[str] = []
+        self._in_title = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "title":
+            self._in_title = True
+        wanted = {"script": "src", "base": "href", "link": "href", "form": "action"}.get(tag)
+        if wanted:
+            self.urls.extend(value for name, value in attrs if name == wanted and value)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "title":
+            self._in_title = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self.title += data
+
+
+def _is_login_url(url: str) -> bool:
+    """A URL whose path has a login segment (``/dhis-web-login/``, ``/login/app.js``)."""
+    path = urlsplit(url.strip()).path.lower()
+    return any("login" in segment for segment in path.split("/"))
+
 
 def is_login_page(body: bytes) -> bool:
-    return _LOGIN_FORM.search(body[:65536]) is not None
+    """Whether an HTML page is a login page of any kind.
+
+    A classic form has a password field. A single-page login app has none in its HTML (DHIS2
+    2.41+ serves its login app that way, and so do many SSO gateways): it is known by a
+    title naming a login or sign-in, or by its scripts, stylesheets, form or ``<base>``
+    pointing at a login path such as ``dhis-web-login``. Any other page is not one.
+    """
+    head = body[:_LOGIN_SCAN_BYTES]
+    if _LOGIN_FORM.search(head) is not None:
+        return True
+    outline = _PageOutline()
+    try:
+        outline.feed(head.decode("utf-8", "replace"))
+        outline.close()
+    except Exception:  # a page the parser cannot read is not a login page
+        return False
+    if _LOGIN_TITLE.search(outline.title):
+        return True
+    return any(_is_login_url(url) for url in outline.urls)
 
 
 def read_back_message(done: str, uid: str, exc: BaseException) -> str:
@@ -736,15 +801,134 @@ def upload_params(domain: object) -> QueryParams:
     return [("domain", enum_value(FileResourceDomain, domain, "file resource domain"))]
 
 
+#: The longest file name most file systems accept, in bytes (ext4, XFS, APFS, NTFS in UTF-16
+#: units, which UTF-8 bytes never undercount).
+MAX_FILENAME_BYTES = 255
+
+#: Never kept in a file name that came from a server: path separators (a name must not reach
+#: another folder), C0/C1 controls (they drive terminals and break scripts), and the bidi
+#: controls that make ``cod.exe`` read as ``exe.doc`` (U+200E/F, U+061C, U+202A-E, U+2066-9).
+_UNSAFE_NAME_CHARS = re.compile(
+    r"[/\\\x00-\x1f\x7f-\x9f\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]"
+)
+
+#: An extension worth keeping when a name is shortened (``.pdf``, ``.tar.gz``'s ``.gz``).
+_EXTENSION = re.compile(r"\.[^.\s]{1,16}$")
+
+
+def safe_filename(name: str | None) -> str | None:
+    """A server's file name made safe to create in a folder, or ``None`` if nothing is left.
+
+    Unsafe characters are removed, then leading dots and surrounding blanks (no hidden files,
+    no ``..``); non-ASCII letters stay. A name over 255 UTF-8 bytes is shortened at a
+    character boundary, keeping its extension.
+    """
+    if not name:
+        return None
+    cleaned = _UNSAFE_NAME_CHARS.sub("", name).strip().lstrip(".").strip()
+    if not cleaned:
+        return None
+    if len(cleaned.encode("utf-8")) <= MAX_FILENAME_BYTES:
+        return cleaned
+    match = _EXTENSION.search(cleaned)
+    extension = match.group(0) if match else ""
+    stem = cleaned[: len(cleaned) - len(extension)]
+    budget = MAX_FILENAME_BYTES - len(extension.encode("utf-8"))
+    return stem.encode("utf-8")[:budget].decode("utf-8", "ignore").rstrip() + extension
+
+
+def name_was_mangled(name: str | None) -> bool:
+    """A header file name whose letters were lost on the way: ``?`` is what a servlet
+    container writes for a character ISO-8859-1 cannot hold, U+FFFD what a decoder does."""
+    return name is not None and ("?" in name or "\ufffd" in name)
+
+
 def filename_from_disposition(value: str | None) -> str | None:
-    """DHIS2 sends ``Content-Disposition: filename=<name>`` (unquoted, no ``attachment;``)."""
+    """The file name a ``Content-Disposition`` header gives, made safe (:func:`safe_filename`).
+
+    DHIS2 itself sends ``filename=`` followed by the stored name verbatim, unquoted and
+    without a disposition type (``FileResourceUtils.configureFileResourceResponse``), so in
+    that shape everything after ``=`` is the name, ``;`` and spaces included. Any other shape
+    (a proxy, another server) is parsed with the standard library's RFC 2231 header parser:
+    ``filename*`` (RFC 6266 / RFC 5987, ``UTF-8''r%C3%A9sum%C3%A9.pdf``) wins over
+    ``filename``, and a quoted name keeps its ``;``.
+    """
     if not value:
         return None
-    match = re.search(r"filename\*?=(?:UTF-8'')?\"?([^\";]+)\"?", value, re.IGNORECASE)
-    if not match:
+    text = value.strip()
+    head, _, rest = text.partition("=")
+    dhis2_shape = head.strip().lower() == "filename" and not rest.lstrip().startswith('"')
+    if dhis2_shape and "filename*" not in text.lower():
+        return safe_filename(rest)
+    if "=" in text.split(";", 1)[0]:
+        text = "attachment; " + text  # parameters only: give the parser a disposition type
+    header = email.message.Message()
+    try:
+        header["Content-Disposition"] = text
+        params = header.get_params(header="content-disposition") or []
+    except (ValueError, TypeError):  # a header the parser cannot read: no name
         return None
-    name = PurePath(match.group(1).strip().replace("\\", "/")).name
-    return name if name not in {"", ".", ".."} else None
+    extended: str | None = None
+    plain: str | None = None
+    for key, param in params[1:]:
+        if key.lower() != "filename":
+            continue
+        if isinstance(param, tuple):
+            try:
+                decoded = email.utils.collapse_rfc2231_value(param, errors="strict")
+            except UnicodeDecodeError:  # not in the charset it claims: ignore it
+                continue
+            extended = extended or decoded
+        else:
+            plain = plain or email.utils.unquote(param)
+    return safe_filename(extended or plain)
+
+
+#: DHIS2's one 409 for an attachment it will not take: of another domain, or already
+#: attached to a message (``MessageConversationController.validateAttachments``).
+_ATTACHMENT_REFUSED = re.compile(
+    r"Attachment '([A-Za-z][A-Za-z0-9]{10})' is already used or not a valid attachment"
+)
+
+
+def refused_attachment(exc: ConflictError) -> str | None:
+    """The UID of the attachment a 409 refused, when it is that 409; else ``None``."""
+    match = _ATTACHMENT_REFUSED.search(exc.message or "")
+    return match.group(1) if match else None
+
+
+def explain_refused_attachment(
+    exc: ConflictError, uid: str, resource: models.FileResource | None
+) -> ConflictError:
+    """The 409 saying which of DHIS2's two reasons applies, from the file resource itself."""
+    if resource is None:
+        return exc
+    domain = resource.domain.value if resource.domain is not None else None
+    if domain is not None and domain != FileResourceDomain.MESSAGE_ATTACHMENT.value:
+        reason = (
+            f"file resource {uid} was uploaded with domain {domain}, and only "
+            "MESSAGE_ATTACHMENT file resources can be attached: upload the file again with "
+            "domain MESSAGE_ATTACHMENT (the default of files.upload_file_resource)"
+        )
+    elif resource.assigned:
+        reason = (
+            f"file resource {uid} is already attached to another message, and each can be "
+            "attached once: upload the file again"
+        )
+    else:
+        return exc
+    explained = ConflictError(
+        f"{exc.message} ({reason})",
+        status_code=exc.status_code,
+        method=exc.method,
+        path=exc.path,
+        http_status=exc.http_status,
+        status=exc.status,
+        error_code=exc.error_code,
+        dev_message=exc.dev_message,
+        body=exc.body,
+    )
+    return explained
 
 
 def content_length(headers: Mapping[str, str]) -> int | None:

@@ -36,6 +36,7 @@ __all__ = [
     "UnexpectedResponseError",
     "UnknownNameError",
     "UnknownProfileError",
+    "UnusableProfileWarning",
     "error_from_response",
 ]
 
@@ -54,6 +55,11 @@ class InsecureTransportWarning(Dhis2Warning):
 
 class ProfilePermissionsWarning(Dhis2Warning):
     """A profiles file holding credentials is readable by other users of the machine."""
+
+
+class UnusableProfileWarning(Dhis2Warning):
+    """A profiles-file entry dhis2w cannot use (a bad URL, another tool's ``auth``): it is
+    skipped, and selecting it is an error."""
 
 
 class ProfileError(Dhis2Error):

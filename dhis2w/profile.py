@@ -9,6 +9,10 @@ Precedence when no name is given: ``DHIS2_PROFILE``, then the raw environment
 of the nearest project file (``.dhis2/profiles.toml`` walking up from the working directory),
 then the default of the global file (``$XDG_CONFIG_HOME/dhis2/profiles.toml``).
 
+Files are shared with people and other tools: an entry dhis2w cannot use is skipped with one
+warning (selecting it is the error), and writing (with tomlkit, imported only then) keeps every
+table, key and comment dhis2w does not manage.
+
 Secrets never appear in a repr, a str or an error message.
 """
 
@@ -16,7 +20,10 @@ from __future__ import annotations
 
 import importlib
 import ipaddress
+import logging
+import math
 import os
+import re
 import tomllib
 import warnings
 from collections.abc import Mapping
@@ -25,12 +32,20 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
-from .errors import ProfileError, ProfilePermissionsWarning, UnknownProfileError
+from .errors import (
+    ProfileError,
+    ProfilePermissionsWarning,
+    UnknownProfileError,
+    UnusableProfileWarning,
+)
+
+_logger = logging.getLogger("dhis2w")
 
 __all__ = [
     "DEMO_PROFILE_NAME",
     "Profile",
     "Scope",
+    "UnusableProfile",
     "default_profile_name",
     "demo_profile",
     "list_profiles",
@@ -39,7 +54,9 @@ __all__ = [
     "profiles_file",
     "remove_profile",
     "save_profile",
+    "saved_profile_names",
     "set_default_profile",
+    "unusable_profiles",
 ]
 
 Scope = Literal["global", "project"]
@@ -142,12 +159,32 @@ class Profile:
                     object.__setattr__(self, "password", unquote(password))
             url = bare
         try:
-            urlsplit(url).port  # noqa: B018 - parsing the port is the check
+            parts = urlsplit(url)
+            parts.port  # noqa: B018 - parsing the port is the check
         except ValueError as exc:
             raise ProfileError(f"base_url {url!r} is not a valid URL: {exc}") from None
-        object.__setattr__(self, "base_url", url.rstrip("/"))
-        if self.timeout <= 0:
-            raise ProfileError("timeout must be a positive number of seconds")
+        if not parts.hostname:
+            raise ProfileError(
+                f"base_url {url!r} has no host name (e.g. https://dhis2.example.org)"
+            )
+        if parts.query or parts.fragment or url.endswith(("?", "#")):
+            shown = re.split(r"[?#]", url, maxsplit=1)[0]  # a query may hold a token
+            raise ProfileError(
+                f"base_url {shown!r} is followed by a query string or fragment ('?' or '#'), "
+                "which dhis2w does not send; give the "
+                "server's address only, e.g. https://dhis2.example.org or https://host/dhis"
+            )
+        url = url.rstrip("/")
+        if url.lower().endswith("/api"):
+            # Every call adds /api itself; a pasted ".../api" would make it /api/api/...
+            _logger.debug("base_url %s ends in /api: using %s", url, url[:-4])
+            url = url[:-4].rstrip("/")
+        object.__setattr__(self, "base_url", url)
+        timeout = self.timeout
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float):
+            raise ProfileError("timeout must be a number of seconds")
+        if not math.isfinite(timeout) or timeout <= 0:
+            raise ProfileError(f"timeout must be a positive number of seconds, not {timeout!r}")
 
     # --- auth -----------------------------------------------------------------------------
     @property
@@ -311,45 +348,81 @@ def _warn_if_shared(path: Path, handle: Any) -> None:
     )
 
 
+#: ``auth`` values other tools write into profiles.toml (dhis2w 1.33's ``d2w`` writes
+#: ``oauth2``), safe to repeat in a message.
+_OTHER_AUTH_SCHEMES = frozenset({"oauth2", "oauth", "oidc", "openid", "bearer", "token", "none"})
+
+_TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
+
+
 def _read_file(path: Path) -> dict[str, Any]:
+    """A profiles file as data (empty when it does not exist).
+
+    A file that is not UTF-8 or not valid TOML is a :class:`ProfileError` naming the file,
+    the line and the reason, never a decoding traceback.
+    """
     try:
         with path.open("rb") as handle:
             _warn_if_shared(path, handle)
-            return tomllib.load(handle)
+            raw = handle.read()
     except FileNotFoundError:
         return {}
-    except tomllib.TOMLDecodeError as exc:
-        raise ProfileError(f"{path} is not valid TOML: {exc}") from exc
     except OSError as exc:
         raise ProfileError(f"cannot read {path}: {exc.strerror}") from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ProfileError(
+            f"{path}, line {line}: not UTF-8 text (byte 0x{raw[exc.start]:02X}); "
+            "a TOML file must be saved as UTF-8"
+        ) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        reason = str(exc)
+        found = _TOML_POSITION.search(reason)
+        where = f"{path}, line {found.group(1)}" if found else str(path)
+        reason = reason[: found.start()] if found else reason
+        raise ProfileError(f"{where}: not valid TOML: {reason}") from None
 
 
-def _bool(value: Any, *, key: str, where: str) -> bool:
+def _bool(value: Any, *, key: str) -> bool:
     if isinstance(value, bool):
         return value
-    raise ProfileError(f"{where}: {key} must be true or false")
+    raise ProfileError(f"{key} must be true or false")
 
 
-def _profile_from_table(name: str, table: Mapping[str, Any], *, source: str) -> Profile:
-    where = f"profile {name!r} ({source})"
+def _profile_from_table(name: str, table: Any, *, source: str) -> Profile:
+    """One ``[profiles.NAME]`` table as a Profile; :class:`ProfileError` says why it cannot be
+    one (the message is the reason alone: callers say which entry and file)."""
     if not isinstance(table, Mapping):
-        raise ProfileError(f"{where} must be a table")
-    base_url = table.get("base_url")
-    if not isinstance(base_url, str) or not base_url.strip():
-        raise ProfileError(f"{where} has no base_url")
+        raise ProfileError("it must be a table")
+    if "base_url" not in table:
+        raise ProfileError("it has no base_url")
+    base_url = table["base_url"]
+    if not isinstance(base_url, str):
+        raise ProfileError(f"base_url must be a string, not {type(base_url).__name__}")
+    if not base_url.strip():
+        raise ProfileError("base_url is empty")
     auth = table.get("auth")
     token = table.get("token")
     username = table.get("username")
     password = table.get("password")
     if auth not in (None, "basic", "pat"):
-        raise ProfileError(f"{where}: auth must be 'basic' or 'pat'")
+        # Name the value only when it is a scheme another tool writes (a mistyped secret
+        # could sit here too, and warnings and errors never show secrets).
+        shown = f"auth = {auth!r}" if auth in _OTHER_AUTH_SCHEMES else "this auth value"
+        raise ProfileError(
+            f"auth must be 'basic' or 'pat'; {shown} is not something dhis2w supports"
+        )
     if auth == "pat" and not token:
-        raise ProfileError(f"{where}: auth = 'pat' needs a token")
+        raise ProfileError("auth = 'pat' needs a token")
     if auth == "basic" and (username is None or password is None):
-        raise ProfileError(f"{where}: auth = 'basic' needs username and password")
+        raise ProfileError("auth = 'basic' needs username and password")
     for key, value in (("token", token), ("username", username), ("password", password)):
         if value is not None and not isinstance(value, str):
-            raise ProfileError(f"{where}: {key} must be a string")
+            raise ProfileError(f"{key} must be a string")
     if auth == "basic":
         token = None
     elif auth == "pat":
@@ -357,65 +430,137 @@ def _profile_from_table(name: str, table: Mapping[str, Any], *, source: str) -> 
         password = None
     timeout = table.get("timeout", 30.0)
     if isinstance(timeout, bool) or not isinstance(timeout, int | float):
-        raise ProfileError(f"{where}: timeout must be a number of seconds")
+        raise ProfileError("timeout must be a number of seconds")
     return Profile(
         base_url=base_url,
         username=username,
         password=password,
         token=token,
         timeout=float(timeout),
-        verify=_bool(table.get("verify", True), key="verify", where=where),
+        verify=_bool(table.get("verify", True), key="verify"),
         allow_insecure_http=_bool(
-            table.get("allow_insecure_http", False), key="allow_insecure_http", where=where
+            table.get("allow_insecure_http", False), key="allow_insecure_http"
         ),
         name=name,
         source=source,
     )
 
 
-def _profiles_in(path: Path | None, scope: Scope) -> tuple[dict[str, Profile], str | None]:
-    """The profiles and default name of one file (empty when it does not exist)."""
+@dataclass(frozen=True)
+class UnusableProfile:
+    """A profiles-file entry dhis2w cannot use, and why: skipped, shown by ``profile list``,
+    an error only when it is selected."""
+
+    name: str
+    source: str
+    reason: str
+
+    def error(self) -> ProfileError:
+        return ProfileError(f"profile {self.name!r} ({self.source}) cannot be used: {self.reason}")
+
+
+@dataclass
+class _FileProfiles:
+    """What one profiles file holds: usable profiles, unusable entries, its default."""
+
+    usable: dict[str, Profile]
+    unusable: dict[str, UnusableProfile]
+    default: str | None
+
+
+#: (file, entry, reason) already warned about, so one command warns once per entry.
+_WARNED_ENTRIES: set[tuple[str, str, str]] = set()
+
+
+def _warn_entry(path: Path, name: str, reason: str) -> None:
+    key = (str(path), name, reason)
+    if key in _WARNED_ENTRIES:
+        return
+    _WARNED_ENTRIES.add(key)
+    warnings.warn(
+        f"skipping profile {name!r} in {path}: {reason}", UnusableProfileWarning, stacklevel=4
+    )
+
+
+def _profiles_in(path: Path | None, scope: Scope) -> _FileProfiles:
+    """The profiles of one file (nothing when it does not exist). A bad entry is skipped with
+    one warning and remembered as unusable; only the file itself being unreadable raises."""
+    found = _FileProfiles({}, {}, None)
     if path is None:
-        return {}, None
+        return found
     data = _read_file(path)
     source = f"{scope}:{path}"
     tables = data.get("profiles", {})
     if not isinstance(tables, Mapping):
-        raise ProfileError(f"{path}: [profiles] must be a table of tables")
-    profiles = {
-        str(name): _profile_from_table(str(name), table, source=source)
-        for name, table in tables.items()
-    }
+        raise ProfileError(f"{path}: profiles must be a table of [profiles.NAME] tables")
+    for raw_name, table in tables.items():
+        name = str(raw_name)
+        if name == DEMO_PROFILE_NAME:
+            _warn_entry(
+                path,
+                name,
+                "'demo' is dhis2w's built-in offline profile (the embedded emulator), which "
+                "-p demo always means; rename this table to use it",
+            )
+            continue
+        try:
+            found.usable[name] = _profile_from_table(name, table, source=source)
+        except ProfileError as exc:
+            found.unusable[name] = UnusableProfile(name, source, str(exc))
+            _warn_entry(path, name, str(exc))
     default = data.get("default")
-    return profiles, default if isinstance(default, str) and default else None
+    found.default = default if isinstance(default, str) and default else None
+    return found
+
+
+def _all_files() -> tuple[_FileProfiles, _FileProfiles]:
+    return _profiles_in(_global_file(), "global"), _profiles_in(_find_project_file(), "project")
 
 
 def list_profiles() -> dict[str, Profile]:
-    """Every profile by name: built-in ``demo``, then global, then project (project wins).
-
-    Each profile's ``source`` says where it came from.
-    """
+    """Every usable profile by name: built-in ``demo``, then global, then project (project
+    wins). Each profile's ``source`` says where it came from. Entries dhis2w cannot use are
+    skipped with a warning (see :func:`unusable_profiles`)."""
     merged: dict[str, Profile] = {DEMO_PROFILE_NAME: demo_profile()}
-    merged.update(_profiles_in(_global_file(), "global")[0])
-    merged.update(_profiles_in(_find_project_file(), "project")[0])
+    for found in _all_files():
+        merged.update(found.usable)
     return merged
+
+
+def unusable_profiles() -> dict[str, UnusableProfile]:
+    """Entries of the profiles files that dhis2w cannot use (and no usable one of the same
+    name replaces), with the reason: for ``dhis2w profile list``."""
+    usable = list_profiles()
+    unusable: dict[str, UnusableProfile] = {}
+    for found in _all_files():
+        unusable.update(found.unusable)
+    return {name: entry for name, entry in unusable.items() if name not in usable}
 
 
 def default_profile_name() -> str | None:
     """The ``default`` of the nearest project file, else of the global file, else ``None``."""
-    project_default = _profiles_in(_find_project_file(), "project")[1]
-    if project_default:
-        return project_default
-    return _profiles_in(_global_file(), "global")[1]
+    global_found, project_found = _all_files()
+    return project_found.default or global_found.default
 
 
 def _named_profile(name: str) -> Profile:
+    if name == DEMO_PROFILE_NAME:
+        # Always the embedded emulator, whatever the files hold (a file's [profiles.demo] is
+        # skipped with a warning), and even when a profiles file cannot be read.
+        try:
+            _all_files()
+        except ProfileError as exc:
+            warnings.warn(str(exc), UnusableProfileWarning, stacklevel=3)
+        return demo_profile()
     profiles = list_profiles()
     found = profiles.get(name)
-    if found is None:
-        known = ", ".join(sorted(profiles)) or "none"
-        raise UnknownProfileError(f"unknown profile {name!r} (known profiles: {known})")
-    return found
+    if found is not None:
+        return found
+    unusable = unusable_profiles().get(name)
+    if unusable is not None:
+        raise unusable.error()
+    known = ", ".join(sorted(profiles)) or "none"
+    raise UnknownProfileError(f"unknown profile {name!r} (known profiles: {known})")
 
 
 def _env_flag(name: str) -> bool:
@@ -439,8 +584,10 @@ def _profile_from_raw_env() -> Profile | None:
     timeout_text = os.environ.get("DHIS2_TIMEOUT", "").strip()
     try:
         timeout = float(timeout_text) if timeout_text else 30.0
-    except ValueError as exc:
-        raise ProfileError("DHIS2_TIMEOUT must be a number of seconds") from exc
+    except ValueError:
+        raise ProfileError("DHIS2_TIMEOUT must be a number of seconds") from None
+    if not math.isfinite(timeout) or timeout <= 0:
+        raise ProfileError(f"DHIS2_TIMEOUT must be a positive number of seconds, not {timeout:g}")
     return Profile(
         base_url=url,
         username=username,
@@ -454,7 +601,7 @@ def _profile_from_raw_env() -> Profile | None:
 
 
 def load_profile(name: str | None = None) -> Profile:
-    """The profile to use, following the precedence in this module's docstring.
+    """The profile to use, in the precedence the module docstring gives.
 
     With ``name``: that profile (project file, then global file, then built-in ``demo``).
     Without: ``DHIS2_PROFILE``, the raw environment, the project default, the global default.
@@ -480,79 +627,67 @@ def profile_from_env() -> Profile:
 
 
 # --- writing ---------------------------------------------------------------------------------
-_BARE_KEY = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+_HEADER = "dhis2w profiles. Holds credentials: keep this file private (mode 0600)."
 
 
-def _toml_string(value: str) -> str:
-    out = ['"']
-    for char in value:
-        if char == '"':
-            out.append('\\"')
-        elif char == "\\":
-            out.append("\\\\")
-        elif char == "\n":
-            out.append("\\n")
-        elif char == "\t":
-            out.append("\\t")
-        elif char == "\r":
-            out.append("\\r")
-        elif ord(char) < 0x20 or ord(char) == 0x7F:
-            out.append(f"\\u{ord(char):04x}")
-        else:
-            out.append(char)
-    out.append('"')
-    return "".join(out)
+def _load_document(path: Path) -> Any:
+    """The file as an editable TOML document (tomlkit), keeping every table, key and comment
+    dhis2w does not manage (another tool's profiles included). A file that cannot be read is
+    a :class:`ProfileError`, so it is never overwritten with less than it held."""
+    import tomlkit
+
+    _read_file(path)  # the same checks and messages as reading (UTF-8, valid TOML)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        document = tomlkit.document()
+        document.add(tomlkit.comment(_HEADER))
+        return document
+    try:
+        return tomlkit.parse(text)
+    except tomlkit.exceptions.TOMLKitError as exc:  # valid for tomllib, not editable here
+        raise ProfileError(f"{path} cannot be edited safely ({exc}); edit it by hand") from None
 
 
-def _toml_key(key: str) -> str:
-    return key if key and set(key) <= _BARE_KEY else _toml_string(key)
+def _profiles_table(document: Any, *, create: bool) -> Any:
+    import tomlkit
+
+    tables = document.get("profiles")
+    if tables is None and create:
+        tables = tomlkit.table(is_super_table=True)
+        document["profiles"] = tables
+    if tables is not None and not isinstance(tables, Mapping):
+        raise ProfileError("profiles must be a table of [profiles.NAME] tables")
+    return tables
 
 
-def _toml_value(value: Any) -> str | None:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        return _toml_string(value)
-    return None  # nested values are not something dhis2w writes; drop rather than corrupt
-
-
-def _render(data: Mapping[str, Any]) -> str:
-    lines = ["# dhis2w profiles. Holds credentials: keep this file private (mode 0600)."]
-    for key, value in data.items():
-        if key == "profiles":
-            continue
-        rendered = _toml_value(value)
-        if rendered is not None:
-            lines.append(f"{_toml_key(key)} = {rendered}")
-    profiles = data.get("profiles", {})
-    for name, table in profiles.items():
-        lines.append("")
-        lines.append(f"[profiles.{_toml_key(name)}]")
-        for key, value in table.items():
-            rendered = _toml_value(value)
-            if rendered is not None:
-                lines.append(f"{_toml_key(key)} = {rendered}")
-    return "\n".join(lines) + "\n"
+def _set_default(document: Any, name: str) -> None:
+    """``default = name`` (tomlkit places a new plain key before the tables)."""
+    document["default"] = name
 
 
 def _write_private(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` with mode 0600, replacing it atomically."""
+    """Write ``text`` to ``path`` with mode 0600, replacing it atomically.
+
+    The temporary file is created exclusively with an unpredictable name (no link planted
+    next to the profiles file is ever written through) and renamed into place.
+    """
+    import tempfile
+
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
-        os.chmod(tmp, 0o600)
         os.replace(tmp, path)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        Path(tmp).unlink(missing_ok=True)
         raise
 
 
 def _profile_table(profile: Profile) -> dict[str, Any]:
+    """What a profile is saved as; ``auth`` is always written, so the entry says which
+    credentials it holds without guessing (and other tools reading it need not guess)."""
     table: dict[str, Any] = {"base_url": profile.base_url}
     if profile.token:
         table["auth"] = "pat"
@@ -563,6 +698,10 @@ def _profile_table(profile: Profile) -> dict[str, Any]:
         table["auth"] = "basic"
         table["username"] = profile.username
         table["password"] = profile.password
+    else:
+        raise ProfileError(
+            "a profile is saved with its credentials: give a token, or a username and password"
+        )
     if profile.timeout != 30.0:
         table["timeout"] = profile.timeout
     if not profile.verify:
@@ -573,49 +712,80 @@ def _profile_table(profile: Profile) -> dict[str, Any]:
 
 
 def save_profile(
-    profile: Profile, *, name: str, scope: Scope = "global", make_default: bool = False
+    profile: Profile,
+    *,
+    name: str,
+    scope: Scope = "global",
+    make_default: bool = False,
+    force: bool = False,
 ) -> Path:
-    """Add or replace profile ``name`` in the ``scope`` file (mode 0600); returns the file."""
+    """Add profile ``name`` to the ``scope`` file (mode 0600); returns the file.
+
+    A profile of that name already in the file is replaced only with ``force=True``. Every
+    other table, key and comment of the file is kept as it was.
+    """
+    import tomlkit
+
     if not name or not name.strip():
         raise ProfileError("a profile needs a name")
     if profile.embedded:
         raise ProfileError("the built-in demo profile cannot be saved to a file")
+    if name == DEMO_PROFILE_NAME:
+        raise ProfileError(
+            f"{name!r} is the built-in offline profile (the embedded emulator); choose another name"
+        )
+    table = _profile_table(profile)
     path = profiles_file(scope)
-    data = _read_file(path)
-    profiles = dict(data.get("profiles", {}))
-    profiles[name] = _profile_table(profile)
-    data["profiles"] = profiles
+    document = _load_document(path)
+    tables = _profiles_table(document, create=True)
+    if name in tables and not force:
+        raise ProfileError(
+            f"profile {name!r} already exists in {path}; replacing it would lose its "
+            "credentials: use force=True (dhis2w profile add --force) to replace it"
+        )
+    entry = tomlkit.table()
+    for key, value in table.items():
+        entry[key] = value
+    tables[name] = entry
     if make_default:
-        data = {"default": name, **{k: v for k, v in data.items() if k != "default"}}
-    _write_private(path, _render(data))
+        _set_default(document, name)
+    _write_private(path, tomlkit.dumps(document))
     return path
 
 
 def remove_profile(name: str) -> Path:
     """Remove ``name`` from the nearest file that defines it (project, then global)."""
+    import tomlkit
+
     for path in (_find_project_file(), _global_file()):
-        if path is None:
+        if path is None or not path.exists():
             continue
-        data = _read_file(path)
-        profiles = dict(data.get("profiles", {}))
-        if name in profiles:
-            del profiles[name]
-            data["profiles"] = profiles
-            if data.get("default") == name:
-                del data["default"]
-            _write_private(path, _render(data))
+        document = _load_document(path)
+        tables = _profiles_table(document, create=False)
+        if tables is not None and name in tables:
+            del tables[name]
+            if document.get("default") == name:
+                del document["default"]
+            _write_private(path, tomlkit.dumps(document))
             return path
     if name == DEMO_PROFILE_NAME:
         raise ProfileError("the built-in demo profile cannot be removed")
     raise UnknownProfileError(f"unknown profile {name!r}: it is in no profiles file")
 
 
+def saved_profile_names(scope: Scope = "global") -> set[str]:
+    """The names of the ``[profiles.NAME]`` tables in the ``scope`` file, usable or not."""
+    tables = _read_file(profiles_file(scope)).get("profiles", {})
+    return {str(name) for name in tables} if isinstance(tables, Mapping) else set()
+
+
 def set_default_profile(name: str, *, scope: Scope = "global") -> Path:
-    """Make ``name`` (which must exist) the default of the ``scope`` file."""
+    """Make ``name`` (which must exist and be usable) the default of the ``scope`` file."""
+    import tomlkit
+
     _named_profile(name)
     path = profiles_file(scope)
-    data = _read_file(path)
-    data = {"default": name, **{k: v for k, v in data.items() if k != "default"}}
-    data.setdefault("profiles", {})
-    _write_private(path, _render(data))
+    document = _load_document(path)
+    _set_default(document, name)
+    _write_private(path, tomlkit.dumps(document))
     return path

@@ -38,6 +38,7 @@ EXPECTED: dict[str, list[str]] = {
         "RATIO  download throughput: dhis2w async / raw httpx async",
         "FACT   peak RSS growth: dhis2w Client.download_attachment",
         "FACT   peak RSS growth: dhis2w AsyncClient.upload_file_resource",
+        "FACT   peak RSS: dhis2w CLI download to - vs to a file",
     ],
     "bulk": [
         "RATIO  per-UID mark-read loop / dhis2w mark_read",

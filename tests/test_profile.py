@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from dhis2w import profile as profiles
-from dhis2w.errors import ProfileError, ProfilePermissionsWarning
+from dhis2w.errors import ProfileError, ProfilePermissionsWarning, UnusableProfileWarning
 from dhis2w.profile import Profile
 
 ENV_VARS = (
@@ -142,12 +142,16 @@ def test_demo_profile_is_builtin_and_cheap() -> None:
     assert "district" not in repr(demo)
 
 
-def test_user_defined_demo_wins(isolated: Path) -> None:
+def test_file_demo_never_takes_over_the_builtin(isolated: Path) -> None:
     write(
         global_file(isolated),
-        '[profiles.demo]\nbase_url = "https://mine.example.org"\nauth = "pat"\ntoken = "t"\n',
+        'default = "demo"\n[profiles.demo]\nbase_url = "https://mine.example.org"\n'
+        'auth = "pat"\ntoken = "t"\n',
     )
-    assert profiles.load_profile("demo").base_url == "https://mine.example.org"
+    with pytest.warns(UnusableProfileWarning, match="'demo' is dhis2w's built-in"):
+        assert profiles.load_profile("demo").embedded
+    assert profiles.load_profile().embedded  # default = "demo" is the built-in too
+    assert profiles.list_profiles()["demo"].source == "built-in"
 
 
 def test_list_profiles_sources(isolated: Path) -> None:
@@ -179,8 +183,10 @@ def test_bad_profile_tables(isolated: Path, table: str, error: str) -> None:
         global_file(isolated),
         f'[profiles.x]\nbase_url = "https://x.example.org"\n{table}',
     )
-    with pytest.raises(ProfileError, match=error):
-        profiles.load_profile("x")
+    with pytest.warns(UnusableProfileWarning, match=f"skipping profile 'x' in .*{error}"):
+        assert "x" not in profiles.list_profiles()  # skipped, with one warning
+    with pytest.raises(ProfileError, match=f"profile 'x' .* cannot be used: .*{error}"):
+        profiles.load_profile("x")  # selecting it is the error
 
 
 def test_save_profile_mode_0600_and_round_trip(isolated: Path) -> None:

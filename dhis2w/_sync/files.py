@@ -10,7 +10,6 @@ stores the content in the background, so by default the upload polls until ``STO
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -20,7 +19,15 @@ import httpx
 
 from .. import _wire, models
 from .._synchronization import sleep
-from .._transfer import DownloadSink, Progress, UploadData, check_download_dest, open_upload
+from .._transfer import (
+    DownloadDest,
+    DownloadSink,
+    Progress,
+    UploadData,
+    check_download_dest,
+    open_upload,
+    saves_under_server_name,
+)
 from ..enums import FileResourceDomain, StorageStatus
 from ..errors import (
     Dhis2Error,
@@ -54,22 +61,25 @@ class Files:
         data: UploadData,
         *,
         filename: str | None = None,
-        domain: FileResourceDomain | str = FileResourceDomain.DATA_VALUE,
+        domain: FileResourceDomain | str = FileResourceDomain.MESSAGE_ATTACHMENT,
         content_type: str | None = None,
         wait: bool = True,
         timeout: float | None = None,
         progress: Progress | None = None,
+        max_size: int | None = None,
     ) -> models.FileResource:
         """Upload a file; returns the FileResource, ``STORED`` unless ``wait=False``.
 
-        Use ``domain="MESSAGE_ATTACHMENT"`` for message attachments (then pass its ``id``
-        to ``messaging.send``/``reply``).
+        The default domain, ``MESSAGE_ATTACHMENT``, is the one ``messaging.send``/``reply``
+        accept as attachments (DHIS2's own default, ``DATA_VALUE``, would be refused there).
+        ``max_size`` raises (or lowers) the client's upload limit for this call only; it is
+        dhis2w's own check, made before anything is sent.
         """
         params = _wire.upload_params(domain)
         source = open_upload(
             data,
             filename=filename,
-            max_size=self._client.max_upload_size,
+            max_size=self._client.max_upload_size if max_size is None else max_size,
             progress=progress,
         )
         try:
@@ -139,32 +149,48 @@ class Files:
     def download_file_resource(
         self,
         uid: str,
-        dest: str | os.PathLike[str] | None = None,
+        dest: DownloadDest = None,
         progress: Progress | None = None,
-    ) -> bytes | Path:
-        """Stream a file resource's content: bytes, or the path written."""
+    ) -> bytes | Path | int:
+        """Stream a file resource's content: bytes, or the path written.
+
+        ``dest`` may also be a binary file object (``sys.stdout.buffer``): the content is
+        streamed into it and the number of bytes written is returned.
+        """
         _wire.check_uid(uid, "file resource")
         return self.download(
-            f"{_wire.FILE_RESOURCES}/{uid}/data", dest, fallback_name=uid, progress=progress
+            f"{_wire.FILE_RESOURCES}/{uid}/data",
+            dest,
+            fallback_name=uid,
+            progress=progress,
+            resource_uid=uid,
         )
 
     def download(
         self,
         path: str,
-        dest: str | os.PathLike[str] | None,
+        dest: DownloadDest,
         *,
         fallback_name: str,
         progress: Progress | None = None,
-    ) -> bytes | Path:
-        """GET ``path`` streamed into memory or a file (shared by every download)."""
+        resource_uid: str | None = None,
+    ) -> bytes | Path | int:
+        """GET ``path`` streamed into memory or a file (shared by every download).
+
+        ``resource_uid`` names the file resource being downloaded: when the file is saved
+        into a folder under the server's name and ``Content-Disposition`` lost its non-ASCII
+        letters (servlet containers write header values as ISO-8859-1, so ``ລາວ.txt``
+        arrives as ``???.txt``), the name is taken from the file resource's JSON instead.
+        """
         check_download_dest(dest)
         response = self._client.send("GET", path, headers={"Accept": "*/*"}, stream=True)
         try:
+            filename = _wire.filename_from_disposition(response.headers.get("content-disposition"))
+            if resource_uid and saves_under_server_name(dest) and _wire.name_was_mangled(filename):
+                filename = self._stored_name(resource_uid) or filename
             sink = DownloadSink(
                 dest,
-                filename=_wire.filename_from_disposition(
-                    response.headers.get("content-disposition")
-                ),
+                filename=filename,
                 fallback_name=fallback_name,
                 total=_wire.content_length(response.headers),
                 progress=progress,
@@ -183,7 +209,7 @@ class Files:
                 sink.abort()
                 raise TransportError(
                     f"GET {path}: the download was cut off after {sink.received:,} bytes "
-                    f"({type(exc).__name__}); nothing was written"
+                    f"({type(exc).__name__}); {sink.lost_note()}"
                 ) from None
             except BaseException:
                 sink.abort()
@@ -191,6 +217,15 @@ class Files:
             return sink.finish()
         finally:
             response.close()
+
+    def _stored_name(self, uid: str) -> str | None:
+        """A file resource's name from its metadata (UTF-8 JSON), made safe; ``None`` if the
+        metadata cannot be read (the header's name is used then)."""
+        try:
+            resource = self.get_file_resource(uid)
+        except Dhis2Error:
+            return None
+        return _wire.safe_filename(resource.name)
 
     # --- documents -------------------------------------------------------------------------------
     def list_documents(
@@ -274,6 +309,7 @@ class Files:
         filename: str | None = None,
         content_type: str | None = None,
         progress: Progress | None = None,
+        max_size: int | None = None,
     ) -> models.Document:
         """Upload a file as a DOCUMENT file resource, then create a document pointing at it."""
         _wire.check_text(name, "document name")
@@ -283,6 +319,7 @@ class Files:
             domain=FileResourceDomain.DOCUMENT,
             content_type=content_type,
             progress=progress,
+            max_size=max_size,
         )
         return self._create_document(
             {"name": name, "url": resource.id, "external": False, "attachment": True}
@@ -298,10 +335,13 @@ class Files:
     def download_document(
         self,
         uid: str,
-        dest: str | os.PathLike[str] | None = None,
+        dest: DownloadDest = None,
         progress: Progress | None = None,
-    ) -> bytes | Path:
-        """Stream a file document's content (external documents are links: see ``url``)."""
+    ) -> bytes | Path | int:
+        """Stream a file document's content (external documents are links: see ``url``).
+
+        Returns bytes, the path written, or the bytes written into a file object ``dest``.
+        """
         _wire.check_uid(uid, "document")
         try:
             return self.download(

@@ -10,15 +10,14 @@ becomes :class:`NotFoundError`.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import _wire, models
-from .._transfer import Progress
+from .._transfer import DownloadDest, Progress
 from ..enums import MessageType, Priority, Status
-from ..errors import Dhis2Error, ReadBackError
+from ..errors import ConflictError, Dhis2Error, ReadBackError
 from .paging import iterate_pages
 
 if TYPE_CHECKING:
@@ -187,15 +186,22 @@ class Messaging:
             organisation_units=organisation_units,
             attachments=attachments,
         )
-        response = self._client.request_json(
-            "POST",
-            _wire.CONVERSATIONS,
-            content=body,
-            content_type=_wire.JSON,
-            outcome_unknown_on_loss=True,
-        )
+        try:
+            response = self._client.request_json(
+                "POST",
+                _wire.CONVERSATIONS,
+                content=body,
+                content_type=_wire.JSON,
+                outcome_unknown_on_loss=True,
+            )
+        except ConflictError as exc:
+            self._explain_conflict(exc)
+            raise
         uid = _wire.uid_from_location(
-            response.headers.get("location"), method="POST", path=_wire.CONVERSATIONS
+            response.headers.get("location"),
+            method="POST",
+            path=_wire.CONVERSATIONS,
+            status_code=response.status_code,
         )
         return self._read_back(uid, "the message was sent")
 
@@ -211,15 +217,36 @@ class Messaging:
         _wire.check_uid(uid, "conversation")
         _wire.check_text(text, "text")
         params = _wire.reply_params(internal=internal, attachments=attachments)
-        self._client.request_json(
-            "POST",
-            _wire.conversation_path(uid),
-            params=params,
-            content=text.encode("utf-8"),
-            content_type=_wire.TEXT_PLAIN,
-            outcome_unknown_on_loss=True,
-        )
+        try:
+            self._client.request_json(
+                "POST",
+                _wire.conversation_path(uid),
+                params=params,
+                content=text.encode("utf-8"),
+                content_type=_wire.TEXT_PLAIN,
+                outcome_unknown_on_loss=True,
+            )
+        except ConflictError as exc:
+            self._explain_conflict(exc)
+            raise
         return self._read_back(uid, "the reply was sent")
+
+    def _explain_conflict(self, exc: ConflictError) -> None:
+        """Raise, instead of ``exc``, a 409 that says why DHIS2 refused an attachment.
+
+        DHIS2 gives one message for two causes (another domain, already attached); the file
+        resource's metadata tells which. Returns (and ``exc`` is raised as is) otherwise.
+        """
+        uid = _wire.refused_attachment(exc)
+        if uid is None:
+            return
+        try:
+            resource: models.FileResource | None = self._client.files.get_file_resource(uid)
+        except Dhis2Error:
+            resource = None
+        explained = _wire.explain_refused_attachment(exc, uid, resource)
+        if explained is not exc:
+            raise explained from exc
 
     def _read_back(self, uid: str, done: str) -> models.MessageConversation:
         """The conversation after a write DHIS2 accepted.
@@ -248,7 +275,9 @@ class Messaging:
         location = response.headers.get("location")
         if location:
             return self._read_back(
-                _wire.uid_from_location(location, method="POST", path=path),
+                _wire.uid_from_location(
+                    location, method="POST", path=path, status_code=response.status_code
+                ),
                 "the feedback was sent",
             )
         # DHIS2 2.40 sends no Location for feedback: find the newest matching ticket.
@@ -401,15 +430,21 @@ class Messaging:
         conversation: str,
         message: str,
         file: str,
-        dest: str | os.PathLike[str] | None = None,
+        dest: DownloadDest = None,
         progress: Progress | None = None,
-    ) -> bytes | Path:
-        """Stream an attachment: its bytes, or the path written (``dest`` may be a folder)."""
+    ) -> bytes | Path | int:
+        """Stream an attachment: its bytes, or the path written (``dest`` may be a folder).
+
+        ``dest`` may also be a binary file object (``sys.stdout.buffer``): the attachment is
+        streamed into it and the number of bytes written is returned.
+        """
         _wire.check_uid(conversation, "conversation")
         _wire.check_uid(message, "message")
         _wire.check_uid(file, "file")
         path = _wire.conversation_path(conversation, message, "attachments", file)
-        return self._client.files.download(path, dest, fallback_name=file, progress=progress)
+        return self._client.files.download(
+            path, dest, fallback_name=file, progress=progress, resource_uid=file
+        )
 
 
 def _conversation_id(conversation: models.MessageConversation) -> str:

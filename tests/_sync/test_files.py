@@ -82,7 +82,7 @@ def test_upload_no_wait(httpx_mock: HTTPXMock) -> None:
         resource = client.files.upload_file_resource(b"abc", wait=False)
     assert resource.storage_status is StorageStatus.PENDING
     post = only_request(httpx_mock)
-    assert query(post) == [("domain", "DATA_VALUE")]
+    assert query(post) == [("domain", "MESSAGE_ATTACHMENT")]  # what send and reply accept
     assert b'filename="upload.bin"' in post.content
     assert b"Content-Type: application/octet-stream" in post.content
 
@@ -330,14 +330,14 @@ def test_cut_off_download_leaves_no_half_file(httpx_mock: HTTPXMock, tmp_path: P
 
 
 def test_download_streams_to_disk(httpx_mock: HTTPXMock, tmp_path: Path) -> None:
-    # Each chunk is on disk (in the .part file) before the next one is received.
+    # Each chunk is on disk (in the temporary file) before the next one is received.
     dest = tmp_path / "big.bin"
-    part = tmp_path / "big.bin.part"
     on_disk: list[int] = []
 
     class Chunks(httpx.SyncByteStream):
         def __iter__(self):  # type: ignore[no-untyped-def]
             for _ in range(4):
+                (part,) = [p for p in tmp_path.iterdir() if p.name != "big.bin"]
                 on_disk.append(part.stat().st_size)
                 yield b"z" * 262144
 
@@ -345,7 +345,8 @@ def test_download_streams_to_disk(httpx_mock: HTTPXMock, tmp_path: Path) -> None
     with make_client() as client:
         assert client.files.download_file_resource(FILE, dest) == dest
     assert on_disk == [0, 262144, 524288, 786432]
-    assert dest.stat().st_size == 1048576 and not part.exists()
+    assert dest.stat().st_size == 1048576
+    assert [p.name for p in tmp_path.iterdir()] == ["big.bin"]
 
 
 class ReadRecorder(io.RawIOBase):

@@ -109,5 +109,7 @@ def test_profile_add_says_when_it_replaces(isolated_env: Path) -> None:
     assert (
         "saved profile 'x'" in _add(bare, "x", "https://a.org", "--username", "u", env=env).stdout
     )
-    again = _add(bare, "x", "https://b.org", "--username", "u", env=env)
+    refused = _add(bare, "x", "https://b.org", "--username", "u", env=env, code=2)
+    assert "already exists" in refused.stderr and "--force" in refused.stderr
+    again = _add(bare, "x", "https://b.org", "--username", "u", "--force", env=env)
     assert "replaced profile 'x'" in again.stdout
