@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from cli_helpers import Dhis2Runner, console_script
-from dhis2w_cli.servers import FaultOptions, build_emulator_server
+from dhis2w.cli.servers import FaultOptions, build_emulator_server
 
 from dhis2w.emulator import seed as S
 
@@ -134,7 +134,7 @@ def test_emulator_serve_without_faults_says_so(monkeypatch: pytest.MonkeyPatch) 
         applied.append(kw["faults"])
         return FakeServer()
 
-    import dhis2w_cli.servers as servers
+    import dhis2w.cli.servers as servers
 
     monkeypatch.setattr(servers, "build_emulator_server", fake_build)
     monkeypatch.setattr(emulator, "banner", lambda srv: "listening")
@@ -191,7 +191,7 @@ def test_emulator_serve_refuses_bad_fault_values_before_starting(
 
 @pytest.mark.parametrize("status", ["429", "500", "503", "599"])
 def test_emulator_serve_accepts_429_and_5xx(monkeypatch: pytest.MonkeyPatch, status: str) -> None:
-    import dhis2w_cli.servers as servers
+    import dhis2w.cli.servers as servers
 
     import dhis2w.emulator as emulator
 
