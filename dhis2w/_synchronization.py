@@ -161,11 +161,15 @@ class AsyncBackgroundRunner:
             pending._started = True
             self._running.add(pending)
 
-            def finished() -> None:
+            def finished() -> None:  # may be called twice: on return and when the task ends
                 self._running.discard(pending)
                 pending._finished()
 
-            pending._stop = _start_task(pending._run, finished)
+            async def run() -> None:
+                await pending._run()
+                finished()  # the result is ready: count it as done without waiting a tick
+
+            pending._stop = _start_task(run, finished)
         return pending
 
 
