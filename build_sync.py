@@ -136,7 +136,12 @@ def unasync_sources(sources: dict[str, str]) -> dict[str, str]:
     unasync works on files, so the sources go through a private temporary folder: nothing
     near the project is read or written here.
     """
-    import unasync  # a build requirement; imported here so `--help` works without it
+    try:
+        import unasync  # a build requirement; imported here so `--help` works without it
+    except ImportError:
+        raise BuildError(
+            "unasync is needed to generate the sync twins (pip install unasync)"
+        ) from None
 
     with tempfile.TemporaryDirectory(prefix="build_sync-") as scratch:
         async_dir = Path(scratch, "async")

@@ -106,6 +106,9 @@ class Profile:
     emulator when it opens, so constructing the profile never has side effects.
     ``source`` says where the profile came from (``env``, ``built-in``, ``project:<path>``,
     ``global:<path>``), for ``dhis2w profile list``.
+    ``verify`` is ``True`` (check TLS certificates against the default trust store),
+    ``False`` (do not check: warns), or the path of a CA bundle to trust instead, a PEM file
+    or an OpenSSL hashed-certificate folder, as for a server behind an internal CA.
     """
 
     base_url: str
@@ -113,7 +116,7 @@ class Profile:
     password: str | None = None
     token: str | None = None
     timeout: float = 30.0
-    verify: bool = True
+    verify: bool | str = True
     allow_insecure_http: bool = False
     name: str | None = None
     embedded: bool = False
@@ -148,6 +151,8 @@ class Profile:
         object.__setattr__(self, "base_url", url.rstrip("/"))
         if self.timeout <= 0:
             raise ProfileError("timeout must be a positive number of seconds")
+        if isinstance(self.verify, str):
+            object.__setattr__(self, "verify", _ca_bundle(self.verify))
 
     # --- auth -----------------------------------------------------------------------------
     @property
@@ -324,13 +329,39 @@ def _read_file(path: Path) -> dict[str, Any]:
         raise ProfileError(f"cannot read {path}: {exc.strerror}") from exc
 
 
+def _ca_bundle(path: str) -> str:
+    """``verify`` as a CA bundle: an existing file or folder, as an absolute path."""
+    if not path.strip():
+        raise ProfileError("verify must be true, false or the path of a CA bundle (got '')")
+    bundle = Path(path).expanduser()
+    if not bundle.exists():
+        raise ProfileError(f"verify: the CA bundle {bundle} does not exist")
+    return str(bundle.resolve())
+
+
+def _verify_option(value: Any, *, where: str, folder: Path | None) -> bool | str:
+    """``verify`` from a profiles file; a relative CA bundle path is read from the file's folder."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip():
+        bundle = Path(value).expanduser()
+        if folder is not None and not bundle.is_absolute():
+            bundle = folder / bundle
+        if not bundle.exists():
+            raise ProfileError(f"{where}: verify: the CA bundle {bundle} does not exist")
+        return str(bundle)
+    raise ProfileError(f"{where}: verify must be true, false or the path of a CA bundle")
+
+
 def _bool(value: Any, *, key: str, where: str) -> bool:
     if isinstance(value, bool):
         return value
     raise ProfileError(f"{where}: {key} must be true or false")
 
 
-def _profile_from_table(name: str, table: Mapping[str, Any], *, source: str) -> Profile:
+def _profile_from_table(
+    name: str, table: Mapping[str, Any], *, source: str, folder: Path | None = None
+) -> Profile:
     where = f"profile {name!r} ({source})"
     if not isinstance(table, Mapping):
         raise ProfileError(f"{where} must be a table")
@@ -364,7 +395,7 @@ def _profile_from_table(name: str, table: Mapping[str, Any], *, source: str) -> 
         password=password,
         token=token,
         timeout=float(timeout),
-        verify=_bool(table.get("verify", True), key="verify", where=where),
+        verify=_verify_option(table.get("verify", True), where=where, folder=folder),
         allow_insecure_http=_bool(
             table.get("allow_insecure_http", False), key="allow_insecure_http", where=where
         ),
@@ -383,7 +414,7 @@ def _profiles_in(path: Path | None, scope: Scope) -> tuple[dict[str, Profile], s
     if not isinstance(tables, Mapping):
         raise ProfileError(f"{path}: [profiles] must be a table of tables")
     profiles = {
-        str(name): _profile_from_table(str(name), table, source=source)
+        str(name): _profile_from_table(str(name), table, source=source, folder=path.parent)
         for name, table in tables.items()
     }
     default = data.get("default")
@@ -565,8 +596,8 @@ def _profile_table(profile: Profile) -> dict[str, Any]:
         table["password"] = profile.password
     if profile.timeout != 30.0:
         table["timeout"] = profile.timeout
-    if not profile.verify:
-        table["verify"] = False
+    if profile.verify is not True:
+        table["verify"] = profile.verify  # False, or a CA bundle path
     if profile.allow_insecure_http:
         table["allow_insecure_http"] = True
     return table
