@@ -4,6 +4,7 @@ tests/reliability/_async -> tests/reliability/_sync.
 
     python build_sync.py           # regenerate (the output folders are wiped first)
     python build_sync.py --check   # exit 1, naming each stale file, if regenerating would change it
+    python build_sync.py --same-ast dist/dhis2w-*.whl   # exit 1 unless a built twin is ours
 
 How it works: `unasync <https://github.com/python-trio/unasync>`_ is the token engine. Its
 ``Rule`` drops ``async``/``await`` and maps names through ``NAME_MAP`` (``AsyncClient`` ->
@@ -36,6 +37,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 import tokenize
 import zipfile
@@ -295,6 +297,8 @@ def _jobs(root: Path, pairs: list[tuple[Path, Path]]) -> list[tuple[Path, Path]]
     jobs = []
     for source_dir, target_dir in pairs:
         base = root / source_dir
+        if not base.is_dir():
+            continue
         for source_path in sorted(base.rglob("*.py")):
             if "__pycache__" in source_path.parts:
                 continue
@@ -369,8 +373,6 @@ def _archive_files(archive: Path) -> dict[str, str]:
                 for name in wheel.namelist()
                 if name.endswith(".py")
             }
-    import tarfile
-
     files: dict[str, str] = {}
     with tarfile.open(archive) as sdist:
         for member in sdist.getmembers():
@@ -429,7 +431,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     options = parser.parse_args(argv)
     if options.same_ast is not None:
-        problems = same_ast(options.same_ast)
+        try:
+            problems = same_ast(options.same_ast)
+        except (OSError, zipfile.BadZipFile, tarfile.TarError, SyntaxError) as exc:
+            print(f"build_sync --same-ast: cannot read {options.same_ast}: {exc}", file=sys.stderr)
+            return 1
         for problem in problems:
             print(f"build_sync --same-ast: {problem}", file=sys.stderr)
         if not problems:
