@@ -93,10 +93,6 @@ class AsyncPendingResult(Generic[T]):
             self._done.set()
         self._gone.set()
 
-    @property
-    def done(self) -> bool:
-        return self._done.is_set()
-
     async def result(self) -> T:
         if not self._started:  # not started in the background: run it now, in the caller's task
             self._started = True
@@ -117,7 +113,7 @@ class AsyncBackgroundRunner:
     No task group is held open between ``__aenter__`` and ``__aexit__``: a task group's cancel
     scope must be left by the task that entered it, and frameworks (pytest-asyncio fixtures,
     ``AsyncExitStack``, lifespans) often open a client in one task and close it in another.
-    Instead each prefetch is a task owned by this runner: :meth:`PendingResult.cancel` stops
+    Instead each prefetch is a task owned by this runner: :meth:`AsyncPendingResult.cancel` stops
     one (an abandoned ``async for`` does that for its pages) and :meth:`aclose` cancels and
     waits for all of them, so nothing is left running once the client is closed. Under
     asyncio they are plain tasks; under trio, system tasks, each in a cancel scope of its own.
