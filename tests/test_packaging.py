@@ -8,6 +8,7 @@ the installed metadata that every developer has.
 
 from __future__ import annotations
 
+import configparser
 import re
 import subprocess
 import sys
@@ -82,3 +83,20 @@ def test_no_name_collides_with_dhis2w_133() -> None:
     }
     assert scripts["dhis2w"] == "dhis2w.cli.main:main"
     assert not set(scripts) & DHIS2W_133_COMMANDS
+
+
+def test_every_package_folder_is_listed_in_setup_cfg() -> None:
+    """setup.cfg lists packages by name; a new sub-package left out would not ship."""
+    config = configparser.ConfigParser()
+    config.read(ROOT / "setup.cfg", encoding="utf-8")
+    listed = {
+        line.strip()
+        for line in config["options"]["packages"].splitlines()
+        if line.strip() and not line.strip().startswith("#")
+    }
+    found = {
+        ".".join(init.parent.relative_to(ROOT).parts)
+        for init in (ROOT / "dhis2w").rglob("__init__.py")
+        if "__pycache__" not in init.parts
+    }
+    assert found | {"dhis2w.cli"} == listed
