@@ -4,38 +4,51 @@ tests/reliability/_async -> tests/reliability/_sync.
 
     python build_sync.py           # regenerate (the output folders are wiped first)
     python build_sync.py --check   # exit 1, naming each stale file, if regenerating would change it
+    python build_sync.py --same-ast dist/dhis2w-*.whl   # exit 1 unless a built twin is ours
 
-How it works: every ``.py`` file is rewritten token by token (``tokenize``), so code, strings
-and comments are handled separately and deterministically:
+How it works: `unasync <https://github.com/python-trio/unasync>`_ is the token engine. Its
+``Rule`` drops ``async``/``await`` and maps names through ``NAME_MAP`` (``AsyncClient`` ->
+``Client``, ``aclose`` -> ``close``, ``async_sleep`` -> ``sleep``, ...). Around it, this script:
 
-* ``async`` before ``def``/``with``/``for`` and every ``await`` are dropped;
-* names are mapped through ``NAME_MAP`` (``AsyncClient`` -> ``Client``, ``aclose`` -> ``close``,
-  ``async_sleep`` -> ``sleep``, ...); docstrings and comments get the same word mapping;
-* ``@pytest.mark.anyio`` decorators and ``pytestmark = pytest.mark.anyio`` are removed;
-* each file gets a do-not-edit header, then ``ruff check --fix-only --select I`` and
-  ``ruff format`` (run on stdin with the target path, so the project's ruff.toml applies).
+* removes ``@pytest.mark.anyio`` decorators and ``pytestmark = pytest.mark.anyio`` first;
+* maps docstrings and comments with the same words (``async def`` -> ``def``, ``await x`` ->
+  ``x``, ``AsyncClient`` -> ``Client``), which unasync leaves alone;
+* adds a do-not-edit header, then (in the working tree only) runs
+  ``ruff check --fix-only --select I`` and ``ruff format`` on stdin with the target path, so
+  the project's ruff.toml applies; a package build instead only puts imported names that
+  renaming unsorted back in order (same AST, raw layout);
+* refuses the result if it still holds ``async def``/``with``/``for``, ``await``, ``anyio``,
+  or an ``Async``/``Sync`` name that is not in the allow list. unasync silently turns an
+  unmapped ``AsyncFoo`` into ``SyncFoo``: that is a gap in ``NAME_MAP``, never a name to ship.
 
-The result is refused if it still holds ``async def``/``with``/``for``, ``await``, ``anyio``,
-or an ``Async``/``Sync`` name that is not in the allow list: an unmapped name is a bug in
-``NAME_MAP``, not something to paper over with a generic rule.
+Package builds (setup.py) call :func:`generate` with ``formatted=False``: the same code
+without the ruff pass (a build needs only pure-Python requirements), written into the build
+directory, never into the working tree. CI proves such a build's ``_sync`` has the same AST as
+the committed one (``python build_sync.py --same-ast WHEEL``).
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import io
+import os
 import re
 import shutil
 import subprocess
 import sys
+import tarfile
+import tempfile
 import tokenize
+import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
+#: (async source, sync target) folders, relative to the project root.
 PAIRS = [
-    (ROOT / "dhis2w" / "_async", ROOT / "dhis2w" / "_sync"),
-    (ROOT / "tests" / "_async", ROOT / "tests" / "_sync"),
-    (ROOT / "tests" / "reliability" / "_async", ROOT / "tests" / "reliability" / "_sync"),
+    (Path("dhis2w", "_async"), Path("dhis2w", "_sync")),
+    (Path("tests", "_async"), Path("tests", "_sync")),
+    (Path("tests", "reliability", "_async"), Path("tests", "reliability", "_sync")),
 ]
 
 NAME_MAP: dict[str, str] = {
@@ -119,14 +132,50 @@ def _rewrite_prose(text: str) -> str:
     return _WORD.sub(lambda m: NAME_MAP[m.group(1)], text)
 
 
-def unasync_source(source: str) -> str:
-    """The sync version of one async module (unformatted).
+def unasync_sources(sources: dict[str, str]) -> dict[str, str]:
+    """The sync version of each async module, keyed like ``sources`` (unformatted, no header).
 
-    Keywords go first (:func:`_drop_keywords`), then names, strings and comments are mapped
-    token by token and spliced back into the original text by their positions, so spacing,
-    comments and line structure survive unchanged.
+    unasync works on files, so the sources go through a private temporary folder: nothing
+    near the project is read or written here.
     """
-    source = _drop_keywords(_ANYIO_MARK.sub("", source))
+    try:
+        import unasync  # a build requirement; imported here so `--help` works without it
+    except ImportError:
+        raise BuildError(
+            "unasync is needed to generate the sync twins (pip install unasync)"
+        ) from None
+
+    with tempfile.TemporaryDirectory(prefix="build_sync-") as scratch:
+        async_dir = Path(scratch, "async")
+        sync_dir = Path(scratch, "sync")
+        rule = unasync.Rule(
+            fromdir=f"{async_dir}{os.sep}",
+            todir=f"{sync_dir}{os.sep}",
+            additional_replacements=NAME_MAP,
+        )
+        paths = []
+        for relative, source in sources.items():
+            path = async_dir / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(_ANYIO_MARK.sub("", source), encoding="utf-8")
+            paths.append(str(path))
+        unasync.unasync_files(paths, [rule])
+        return {
+            relative: _map_prose((sync_dir / relative).read_text(encoding="utf-8"))
+            for relative in sources
+        }
+
+
+def unasync_source(source: str) -> str:
+    """The sync version of one async module (unformatted, no header)."""
+    return unasync_sources({"module.py": source})["module.py"]
+
+
+def _map_prose(source: str) -> str:
+    """Map docstrings, other strings and comments, which unasync leaves as they are.
+
+    Each token is spliced back by its position, so spacing and line structure survive.
+    """
     lines = source.splitlines(keepends=True)
     offsets = [0]
     for line in lines:
@@ -135,12 +184,9 @@ def unasync_source(source: str) -> str:
     prose_kinds = {tokenize.STRING, tokenize.COMMENT}
     fstring_middle = getattr(tokenize, "FSTRING_MIDDLE", None)
     for token in tokenize.generate_tokens(io.StringIO(source).readline):
-        if token.type == tokenize.NAME:
-            replacement = NAME_MAP.get(token.string, token.string)
-        elif token.type in prose_kinds or token.type == fstring_middle:
-            replacement = _rewrite_prose(token.string)
-        else:
+        if token.type not in prose_kinds and token.type != fstring_middle:
             continue
+        replacement = _rewrite_prose(token.string)
         if replacement == token.string:
             continue
         begin = offsets[token.start[0] - 1] + token.start[1]
@@ -153,48 +199,8 @@ def unasync_source(source: str) -> str:
     return source
 
 
-def build_file(source_path: Path, target_path: Path) -> str:
-    relative = source_path.relative_to(ROOT).as_posix()
-    source = source_path.read_text(encoding="utf-8")
-    header = HEADER.format(source=relative)
-    if _NESTED_WITH.search(source):
-        header += NESTED_WITH_NOQA
-    text = header + unasync_source(source)
-    text = _ruff(text, target_path)
-    _verify(text, target_path)
-    return text
-
-
-def _drop_keywords(source: str) -> str:
-    """Remove ``async``/``await`` keywords in code (not in strings or comments)."""
-    tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
-    lines = source.splitlines(keepends=True)
-    # Collect (row, col_start, col_end) spans to delete, processed right-to-left per line.
-    spans: list[tuple[int, int, int]] = []
-    for index, token in enumerate(tokens):
-        if token.type != tokenize.NAME:
-            continue
-        following = tokens[index + 1] if index + 1 < len(tokens) else None
-        is_async_kw = (
-            token.string == "async"
-            and following is not None
-            and (following.string in {"def", "with", "for"})
-        )
-        if is_async_kw or token.string == "await":
-            row, col = token.start
-            line = lines[row - 1]
-            stop = token.end[1]
-            while stop < len(line) and line[stop] in " \t":
-                stop += 1
-            spans.append((row, col, stop))
-    for row, col, stop in sorted(spans, reverse=True):
-        line = lines[row - 1]
-        lines[row - 1] = line[:col] + line[stop:]
-    return "".join(lines)
-
-
-def _ruff(text: str, target_path: Path) -> str:
-    relative = target_path.relative_to(ROOT).as_posix()
+def _ruff(text: str, target: Path, root: Path) -> str:
+    relative = target.as_posix()
     for args in (
         ["check", "--fix-only", "--select", "I", "--stdin-filename", relative, "-"],
         ["format", "--stdin-filename", relative, "-"],
@@ -204,13 +210,52 @@ def _ruff(text: str, target_path: Path) -> str:
             input=text,
             capture_output=True,
             text=True,
-            cwd=ROOT,
+            cwd=root,
             check=False,
         )
         if completed.returncode != 0:
             raise BuildError(f"ruff {args[0]} failed on {relative}:\n{completed.stderr}")
         text = completed.stdout
     return text
+
+
+def _sort_import_names(source: str) -> str:
+    """Put the names of each ``from x import ...`` back in ruff's order after renaming.
+
+    Renaming can unsort them (``AsyncIterator, Callable`` -> ``Iterator, Callable``); ruff's
+    import sorting fixes that in the working tree, and a build, which runs without ruff,
+    does it here so that its code has exactly the committed AST. Only statements whose order
+    changes are rewritten (on one line: layout is not a build's concern).
+    """
+    lines = source.splitlines(keepends=True)
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line))
+    edits: list[tuple[int, int, str]] = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.ImportFrom) or node.end_lineno is None:
+            continue
+        ordered = sorted(node.names, key=lambda alias: _member_key(alias.name))
+        if [alias.name for alias in ordered] == [alias.name for alias in node.names]:
+            continue
+        begin = offsets[node.lineno - 1] + node.col_offset
+        finish = offsets[node.end_lineno - 1] + (node.end_col_offset or 0)
+        replacement = ast.ImportFrom(module=node.module, names=ordered, level=node.level)
+        edits.append((begin, finish, ast.unparse(replacement)))
+    for begin, finish, replacement in sorted(edits, reverse=True):
+        source = source[:begin] + replacement + source[finish:]
+    return source
+
+
+def _member_key(name: str) -> tuple[int, str, str]:
+    """ruff's default order of imported names: CONSTANTS, then Classes, then the rest."""
+    if len(name) > 1 and name.isupper():
+        kind = 0
+    elif name[:1].isupper():
+        kind = 1
+    else:
+        kind = 2
+    return kind, name.lower(), name
 
 
 def _ruff_binary() -> str:
@@ -223,9 +268,9 @@ def _ruff_binary() -> str:
     return found
 
 
-def _verify(text: str, target_path: Path) -> None:
+def _verify(text: str, target: Path) -> None:
     body = "\n".join(line for line in text.splitlines() if not line.startswith("# "))
-    relative = target_path.relative_to(ROOT).as_posix()
+    relative = target.as_posix()
     for pattern, what in _FORBIDDEN:
         match = pattern.search(body)
         if match:
@@ -233,9 +278,11 @@ def _verify(text: str, target_path: Path) -> None:
                 f"{relative}: generated code still contains {what}: {_context(body, match)}"
             )
     for match in _ASYNC_NAME.finditer(body):
-        if match.group(0) not in ALLOWED_NAMES:
+        name = match.group(0)
+        if name not in ALLOWED_NAMES:
+            origin = f", unasync's default for 'Async{name[4:]}'" if name.startswith("Sync") else ""
             raise BuildError(
-                f"{relative}: unmapped name {match.group(0)!r} ({_context(body, match)}); "
+                f"{relative}: unmapped name {name!r}{origin} ({_context(body, match)}); "
                 "add it to NAME_MAP in build_sync.py"
             )
 
@@ -245,49 +292,155 @@ def _context(body: str, match: re.Match[str]) -> str:
     return repr(line.strip())
 
 
-def generate() -> dict[Path, str]:
-    """Every generated file's path and text (nothing is written)."""
-    outputs: dict[Path, str] = {}
-    for source_dir, target_dir in PAIRS:
-        for source_path in sorted(source_dir.rglob("*.py")):
+def _jobs(root: Path, pairs: list[tuple[Path, Path]]) -> list[tuple[Path, Path]]:
+    """(async source, sync target) file pairs, relative to ``root``."""
+    jobs = []
+    for source_dir, target_dir in pairs:
+        base = root / source_dir
+        if not base.is_dir():
+            continue
+        for source_path in sorted(base.rglob("*.py")):
             if "__pycache__" in source_path.parts:
                 continue
-            target_path = target_dir / source_path.relative_to(source_dir)
-            outputs[target_path] = build_file(source_path, target_path)
+            inner = source_path.relative_to(base)
+            jobs.append((source_dir / inner, target_dir / inner))
+    return jobs
+
+
+def generate(
+    root: Path = ROOT, *, formatted: bool = True, pairs: list[tuple[Path, Path]] | None = None
+) -> dict[Path, str]:
+    """Every generated file's path (relative to ``root``) and text; nothing is written.
+
+    ``formatted=False`` (package builds) skips ruff: same AST as the formatted output, raw
+    layout.
+    """
+    jobs = _jobs(root, PAIRS if pairs is None else pairs)
+    sources = {source.as_posix(): (root / source).read_text(encoding="utf-8") for source, _ in jobs}
+    synced = unasync_sources(sources)
+    outputs: dict[Path, str] = {}
+    for source, target in jobs:
+        header = HEADER.format(source=source.as_posix())
+        if _NESTED_WITH.search(sources[source.as_posix()]):
+            header += NESTED_WITH_NOQA
+        text = header + synced[source.as_posix()]
+        text = _ruff(text, target, root) if formatted else _sort_import_names(text)
+        _verify(text, target)
+        outputs[target] = text
     return outputs
 
 
-def write(outputs: dict[Path, str]) -> None:
-    for _source_dir, target_dir in PAIRS:
-        if target_dir.exists():
-            shutil.rmtree(target_dir)
+def write(
+    outputs: dict[Path, str], root: Path = ROOT, pairs: list[tuple[Path, Path]] | None = None
+) -> None:
+    """Replace each target folder under ``root`` with the generated files.
+
+    Folders are removed, not overwritten file by file: a build tree may hold hard links to the
+    working tree (sdist), and writing through one would edit the working tree.
+    """
+    for _source_dir, target_dir in PAIRS if pairs is None else pairs:
+        if (root / target_dir).exists():
+            shutil.rmtree(root / target_dir)
     for path, text in outputs.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(text, encoding="utf-8")
 
 
-def check(outputs: dict[Path, str]) -> list[str]:
+def check(outputs: dict[Path, str], root: Path = ROOT) -> list[str]:
     """Names of generated files that are missing, stale, or left over."""
     problems: list[str] = []
     for path, text in outputs.items():
-        relative = path.relative_to(ROOT).as_posix()
-        if not path.exists():
-            problems.append(f"{relative}: missing")
-        elif path.read_text(encoding="utf-8") != text:
-            problems.append(f"{relative}: stale")
+        if not (root / path).exists():
+            problems.append(f"{path.as_posix()}: missing")
+        elif (root / path).read_text(encoding="utf-8") != text:
+            problems.append(f"{path.as_posix()}: stale")
     for _source_dir, target_dir in PAIRS:
-        if not target_dir.exists():
+        if not (root / target_dir).exists():
             continue
-        for path in sorted(target_dir.rglob("*.py")):
-            if "__pycache__" not in path.parts and path not in outputs:
-                problems.append(f"{path.relative_to(ROOT).as_posix()}: has no async source")
+        for found in sorted((root / target_dir).rglob("*.py")):
+            relative = found.relative_to(root)
+            if "__pycache__" not in found.parts and relative not in outputs:
+                problems.append(f"{relative.as_posix()}: has no async source")
     return problems
+
+
+def _archive_files(archive: Path) -> dict[str, str]:
+    """Python files of a wheel or sdist, by path inside the package (sdist folder stripped)."""
+    if archive.suffix == ".whl":
+        with zipfile.ZipFile(archive) as wheel:
+            return {
+                name: wheel.read(name).decode("utf-8")
+                for name in wheel.namelist()
+                if name.endswith(".py")
+            }
+    files: dict[str, str] = {}
+    with tarfile.open(archive) as sdist:
+        for member in sdist.getmembers():
+            if member.isfile() and member.name.endswith(".py"):
+                extracted = sdist.extractfile(member)
+                if extracted is not None:
+                    files[member.name.split("/", 1)[1]] = extracted.read().decode("utf-8")
+    return files
+
+
+def same_ast(archive: Path, root: Path = ROOT) -> list[str]:
+    """Differences between the sync twins in a built wheel/sdist and the committed ones.
+
+    Files must pair up one to one and parse to the same AST: a build, which runs without
+    ruff, may differ in layout and comments only.
+    """
+    built = _archive_files(archive)
+    problems: list[str] = []
+    compared = 0
+    for _source_dir, target_dir in PAIRS:
+        prefix = f"{target_dir.as_posix()}/"
+        in_archive = {name for name in built if name.startswith(prefix)}
+        committed = {
+            found.relative_to(root).as_posix()
+            for found in (root / target_dir).rglob("*.py")
+            if "__pycache__" not in found.parts
+        }
+        if not in_archive:
+            continue
+        for name in sorted(committed - in_archive):
+            problems.append(f"{name}: committed but not in {archive.name}")
+        for name in sorted(in_archive - committed):
+            problems.append(f"{name}: in {archive.name} but not committed")
+        for name in sorted(in_archive & committed):
+            compared += 1
+            ours = (root / name).read_text(encoding="utf-8")
+            if _canonical_ast(ours) != _canonical_ast(built[name]):
+                problems.append(f"{name}: AST differs from {archive.name}")
+    if compared == 0:
+        problems.append(f"{archive.name}: holds no generated sync file to compare")
+    return problems
+
+
+def _canonical_ast(source: str) -> str:
+    return ast.dump(ast.parse(source))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 if generated files are stale")
+    parser.add_argument(
+        "--same-ast",
+        metavar="ARCHIVE",
+        type=Path,
+        help="exit 1 unless the sync twins in this wheel or sdist match the committed ones",
+    )
     options = parser.parse_args(argv)
+    if options.same_ast is not None:
+        try:
+            problems = same_ast(options.same_ast)
+        except (OSError, zipfile.BadZipFile, tarfile.TarError, SyntaxError) as exc:
+            print(f"build_sync --same-ast: cannot read {options.same_ast}: {exc}", file=sys.stderr)
+            return 1
+        for problem in problems:
+            print(f"build_sync --same-ast: {problem}", file=sys.stderr)
+        if not problems:
+            print(f"build_sync --same-ast: {options.same_ast.name} matches the committed twins")
+        return 1 if problems else 0
     try:
         outputs = generate()
     except (BuildError, tokenize.TokenError, SyntaxError) as exc:

@@ -1,12 +1,15 @@
-"""Build hook: regenerate the sync twin (dhis2w/_sync) from dhis2w/_async before packaging.
+"""Build hook: packages carry a sync twin generated from dhis2w/_async at build time.
 
-Metadata lives in setup.cfg; this file only makes wheel and sdist builds run build_sync.py,
-so a package can never ship a sync client that lags behind its async source.
+Metadata lives in setup.cfg. This file only makes wheel and sdist builds regenerate the sync
+twins with build_sync.py (unasync underneath) into the build directory, so a package can
+never ship a sync client that lags behind its async source. The working tree is never
+written: the committed twins stay as they are for editable installs and readers, and
+`python build_sync.py --check` keeps them current. Only pure-Python build requirements are
+needed (no ruff: the build's copy skips formatting; CI proves it has the committed AST).
 """
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
@@ -15,24 +18,28 @@ from setuptools.command.build_py import build_py
 from setuptools.command.sdist import sdist
 
 ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))
 
+import build_sync  # noqa: E402  (found through the line above, from the project or sdist root)
 
-def _regenerate_sync_twin() -> None:
-    script = ROOT / "build_sync.py"
-    if script.exists() and (ROOT / "dhis2w" / "_async").is_dir():
-        subprocess.run([sys.executable, str(script)], cwd=ROOT, check=True)
+LIBRARY_TWIN = [(Path("dhis2w", "_async"), Path("dhis2w", "_sync"))]
 
 
 class BuildPyWithSyncTwin(build_py):
     def run(self) -> None:
-        _regenerate_sync_twin()
         super().run()
+        if getattr(self, "editable_mode", False):
+            return  # an editable install imports the committed twin from the working tree
+        outputs = build_sync.generate(ROOT, formatted=False, pairs=LIBRARY_TWIN)
+        build_sync.write(outputs, Path(self.build_lib), pairs=LIBRARY_TWIN)
 
 
 class SdistWithSyncTwin(sdist):
-    def run(self) -> None:
-        _regenerate_sync_twin()
-        super().run()
+    def make_release_tree(self, base_dir: str, files: list[str]) -> None:
+        super().make_release_tree(base_dir, files)
+        # write() removes each twin folder before writing: the release tree may hold hard
+        # links to working-tree files, and writing through them would edit the working tree.
+        build_sync.write(build_sync.generate(ROOT, formatted=False), Path(base_dir))
 
 
 setup(cmdclass={"build_py": BuildPyWithSyncTwin, "sdist": SdistWithSyncTwin})

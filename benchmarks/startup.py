@@ -40,7 +40,7 @@ def _console_script() -> list[str]:
     found = str(here) if here.exists() else shutil.which("dhis2w")
     if found:
         return [found]
-    return [sys.executable, "-m", "dhis2w_cli.main"]  # not installed: same code, same cost
+    return [sys.executable, "-m", "dhis2w"]  # not installed: same code, same cost
 
 
 def _runner(argv: Sequence[str], env: dict[str, str]) -> Callable[[], int]:

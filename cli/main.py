@@ -18,12 +18,12 @@ from .state import AppState
 
 #: name -> ("module", "attribute"); the module is imported on first use only.
 _SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "messaging": ("dhis2w_cli.messaging", "messaging"),
-    "files": ("dhis2w_cli.files", "files"),
-    "profile": ("dhis2w_cli.profiles", "profile"),
-    "system": ("dhis2w_cli.system", "system"),
-    "emulator": ("dhis2w_cli.servers", "emulator"),
-    "mcp": ("dhis2w_cli.servers", "mcp"),
+    "messaging": ("dhis2w.cli.messaging", "messaging"),
+    "files": ("dhis2w.cli.files", "files"),
+    "profile": ("dhis2w.cli.profiles", "profile"),
+    "system": ("dhis2w.cli.system", "system"),
+    "emulator": ("dhis2w.cli.servers", "emulator"),
+    "mcp": ("dhis2w.cli.servers", "mcp"),
 }
 
 
@@ -175,10 +175,10 @@ def _show_warning(
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point (``dhis2w = dhis2w_cli.main:main``)."""
+    """Console-script entry point (``dhis2w = dhis2w.cli.main:main``)."""
     warnings.showwarning = _show_warning
     cli.main(args=argv, prog_name="dhis2w", obj=AppState())
 
 
-if __name__ == "__main__":  # pragma: no cover - ``python -m dhis2w_cli.main``
+if __name__ == "__main__":  # pragma: no cover - ``python -m dhis2w.cli.main``
     main(sys.argv[1:])

@@ -9,15 +9,16 @@ one never touches threads.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import Future, ThreadPoolExecutor
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 
 import anyio
-import anyio.abc
+import sniffio
 
 T = TypeVar("T")
 A = TypeVar("A")
@@ -69,44 +70,62 @@ class _Outcome(Generic[T]):
 class AsyncPendingResult(Generic[T]):
     """The result of work started with :meth:`AsyncBackgroundRunner.submit`."""
 
-    def __init__(self, fn: Callable[[A], Awaitable[T]], arg: A, *, started: bool) -> None:
+    def __init__(self, fn: Callable[[A], Awaitable[T]], arg: A) -> None:
         self._fn: Callable[[Any], Awaitable[T]] = fn
         self._arg: Any = arg
         self._done = anyio.Event()
         self._outcome: _Outcome[T] = _Outcome()
-        self._started = started
+        self._started = False
+        self._stop: Callable[[], None] | None = None
+        self._gone = anyio.Event()  # its background task is over
 
     async def _run(self) -> None:
         try:
             self._outcome.value = await self._fn(self._arg)
         except Exception as exc:  # delivered to whoever awaits result()
             self._outcome.error = exc
-        finally:
+        # Not in a ``finally``: a cancelled fetch has no result, and _finished() says so.
+        self._done.set()
+
+    def _finished(self) -> None:
+        if not self._done.is_set():  # cancelled before it ever ran
+            self._outcome.error = RuntimeError("the client was closed before this fetch finished")
             self._done.set()
+        self._gone.set()
 
     async def result(self) -> T:
-        if not self._started:  # no task group: run it now, in the caller's task
+        if not self._started:  # not started in the background: run it now, in the caller's task
             self._started = True
             await self._run()
         await self._done.wait()
         return self._outcome.unwrap()
 
+    def cancel(self) -> None:
+        """Stop the work if it runs in the background (its result is then never read)."""
+        self._started = True
+        if self._stop is not None:
+            self._stop()
+
 
 class AsyncBackgroundRunner:
-    """Runs prefetches in a task group owned by the client (entered with ``async with``).
+    """Runs prefetches as tasks of their own while the client is open (``async with``).
 
-    The task group lives as long as the client context, not inside an async generator, so
-    abandoning an ``async for`` halfway is safe: the pending fetch simply finishes (or is
-    cancelled when the client closes). Outside a client context, work runs lazily, in order.
+    No task group is held open between ``__aenter__`` and ``__aexit__``: a task group's cancel
+    scope must be left by the task that entered it, and frameworks (pytest-asyncio fixtures,
+    ``AsyncExitStack``, lifespans) often open a client in one task and close it in another.
+    Instead each prefetch is a task owned by this runner: :meth:`AsyncPendingResult.cancel` stops
+    one (an abandoned ``async for`` does that for its pages) and :meth:`aclose` cancels and
+    waits for all of them, so nothing is left running once the client is closed. Under
+    asyncio they are plain tasks; under trio, system tasks, each in a cancel scope of its own.
+    Outside a client context, work runs lazily, in order, in the caller's task.
     """
 
     def __init__(self) -> None:
-        self._task_group: anyio.abc.TaskGroup | None = None
+        self._open = False
+        self._running: set[AsyncPendingResult[Any]] = set()
 
     async def __aenter__(self) -> AsyncBackgroundRunner:
-        task_group = anyio.create_task_group()
-        await task_group.__aenter__()
-        self._task_group = task_group
+        self._open = True
         return self
 
     async def __aexit__(
@@ -117,17 +136,68 @@ class AsyncBackgroundRunner:
     ) -> None:
         await self.aclose()
 
+    @property
+    def running(self) -> int:
+        """How many background fetches have not finished yet."""
+        return len(self._running)
+
     async def aclose(self) -> None:
-        task_group, self._task_group = self._task_group, None
-        if task_group is not None:
-            task_group.cancel_scope.cancel()
-            await task_group.__aexit__(None, None, None)
+        self._open = False
+        running = list(self._running)
+        for pending in running:
+            pending.cancel()
+        # Shielded: closing under cancellation must still wait for the tasks to unwind.
+        with anyio.CancelScope(shield=True):
+            for pending in running:
+                await pending._gone.wait()
 
     def submit(self, fn: Callable[[A], Awaitable[T]], arg: A) -> AsyncPendingResult[T]:
-        pending = AsyncPendingResult(fn, arg, started=self._task_group is not None)
-        if self._task_group is not None:
-            self._task_group.start_soon(pending._run)
+        pending = AsyncPendingResult(fn, arg)
+        if self._open:
+            pending._started = True
+            self._running.add(pending)
+
+            def finished() -> None:  # may be called twice: on return and when the task ends
+                self._running.discard(pending)
+                pending._finished()
+
+            async def run() -> None:
+                await pending._run()
+                finished()  # the result is ready: count it as done without waiting a tick
+
+            pending._stop = _start_task(run, finished)
         return pending
+
+
+def _start_task(
+    run: Callable[[], Coroutine[Any, Any, None]], finished: Callable[[], None]
+) -> Callable[[], None]:
+    """Start ``run()`` in a task that no task group owns; return what cancels it.
+
+    ``finished`` is called once the task is over, however it ended (even if it was cancelled
+    before it started).
+    """
+    if sniffio.current_async_library() == "trio":
+        import trio
+
+        scope = trio.CancelScope()
+
+        async def host() -> None:
+            try:
+                with scope:
+                    await run()
+            finally:
+                finished()
+
+        trio.lowlevel.spawn_system_task(host, name="dhis2w-prefetch")
+        return scope.cancel
+    task = asyncio.get_running_loop().create_task(run(), name="dhis2w-prefetch")
+    task.add_done_callback(lambda _task: finished())
+
+    def cancel() -> None:
+        task.cancel()
+
+    return cancel
 
 
 class PendingResult(Generic[T]):
@@ -138,6 +208,10 @@ class PendingResult(Generic[T]):
 
     def result(self) -> T:
         return self._future.result()
+
+    def cancel(self) -> None:
+        """Drop the work if no worker has started it yet (a running fetch finishes)."""
+        self._future.cancel()
 
 
 class BackgroundRunner:

@@ -18,6 +18,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 from urllib.parse import urlsplit
 
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 
     from .profile import Profile
 
-from . import models
+from . import __version__, models
 from .enums import FileResourceDomain, MessageType, Priority, Status
 from .errors import (
     ApiError,
@@ -39,6 +40,7 @@ from .errors import (
     InvalidInputError,
     InvalidUidError,
     NotFoundError,
+    ProfileError,
     SendOutcomeUnknownError,
     TransportError,
     UnexpectedResponseError,
@@ -50,6 +52,9 @@ from .uids import is_uid as is_uid
 
 T = TypeVar("T")
 QueryParams = list[tuple[str, str | int | float | bool | None]]
+
+#: Sent with every request; DHIS2 keeps the user agent of each message it stores.
+USER_AGENT = f"dhis2w/{__version__}"
 
 API = "/api"
 CONVERSATIONS = "/api/messageConversations"
@@ -181,6 +186,23 @@ def certificate_error(method: str, path: str, host: str, reason: str) -> Transpo
         f"({reason}). Fix the server's certificate (or install its CA), or set verify = false "
         "in the profile if you accept that the connection is not authenticated"
     )
+
+
+def tls_verification(profile: Profile) -> bool | ssl.SSLContext:
+    """httpx's ``verify`` for a profile: on, off, or a context trusting the profile's CA bundle.
+
+    A context rather than the path itself: httpx 0.28 deprecates ``verify=<path>``.
+    """
+    if isinstance(profile.verify, bool):
+        return profile.verify
+    try:
+        if Path(profile.verify).is_dir():
+            return ssl.create_default_context(capath=profile.verify)
+        return ssl.create_default_context(cafile=profile.verify)
+    except (OSError, ssl.SSLError) as exc:
+        raise ProfileError(
+            f"cannot use {profile.verify} as the CA bundle to verify TLS certificates: {exc}"
+        ) from None
 
 
 def warn_if_unverified(profile: Profile) -> None:

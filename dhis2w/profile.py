@@ -123,6 +123,9 @@ class Profile:
     emulator when it opens, so constructing the profile never has side effects.
     ``source`` says where the profile came from (``env``, ``built-in``, ``project:<path>``,
     ``global:<path>``), for ``dhis2w profile list``.
+    ``verify`` is ``True`` (check TLS certificates against the default trust store),
+    ``False`` (do not check: warns), or the path of a CA bundle to trust instead, a PEM file
+    or an OpenSSL hashed-certificate folder, as for a server behind an internal CA.
     """
 
     base_url: str
@@ -130,7 +133,7 @@ class Profile:
     password: str | None = None
     token: str | None = None
     timeout: float = 30.0
-    verify: bool = True
+    verify: bool | str = True
     allow_insecure_http: bool = False
     name: str | None = None
     embedded: bool = False
@@ -185,6 +188,8 @@ class Profile:
             raise ProfileError("timeout must be a number of seconds")
         if not math.isfinite(timeout) or timeout <= 0:
             raise ProfileError(f"timeout must be a positive number of seconds, not {timeout!r}")
+        if isinstance(self.verify, str):
+            object.__setattr__(self, "verify", _ca_bundle(self.verify))
 
     # --- auth -----------------------------------------------------------------------------
     @property
@@ -387,15 +392,42 @@ def _read_file(path: Path) -> dict[str, Any]:
         raise ProfileError(f"{where}: not valid TOML: {reason}") from None
 
 
+def _ca_bundle(path: str) -> str:
+    """``verify`` as a CA bundle: an existing file or folder, as an absolute path."""
+    if not path.strip():
+        raise ProfileError("verify must be true, false or the path of a CA bundle (got '')")
+    bundle = Path(path).expanduser()
+    if not bundle.exists():
+        raise ProfileError(f"verify: the CA bundle {bundle} does not exist")
+    return str(bundle.resolve())
+
+
+def _verify_option(value: Any, *, folder: Path | None) -> bool | str:
+    """``verify`` from a profiles file; a relative CA bundle path is read from the file's folder."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip():
+        bundle = Path(value).expanduser()
+        if folder is not None and not bundle.is_absolute():
+            bundle = folder / bundle
+        if not bundle.exists():
+            raise ProfileError(f"verify: the CA bundle {bundle} does not exist")
+        return str(bundle)
+    raise ProfileError("verify must be true, false or the path of a CA bundle")
+
+
 def _bool(value: Any, *, key: str) -> bool:
     if isinstance(value, bool):
         return value
     raise ProfileError(f"{key} must be true or false")
 
 
-def _profile_from_table(name: str, table: Any, *, source: str) -> Profile:
+def _profile_from_table(
+    name: str, table: Any, *, source: str, folder: Path | None = None
+) -> Profile:
     """One ``[profiles.NAME]`` table as a Profile; :class:`ProfileError` says why it cannot be
-    one (the message is the reason alone: callers say which entry and file)."""
+    one (the message is the reason alone: callers say which entry and file). A relative CA
+    bundle path in ``verify`` is read from ``folder``, the profiles file's folder."""
     if not isinstance(table, Mapping):
         raise ProfileError("it must be a table")
     if "base_url" not in table:
@@ -437,7 +469,7 @@ def _profile_from_table(name: str, table: Any, *, source: str) -> Profile:
         password=password,
         token=token,
         timeout=float(timeout),
-        verify=_bool(table.get("verify", True), key="verify"),
+        verify=_verify_option(table.get("verify", True), folder=folder),
         allow_insecure_http=_bool(
             table.get("allow_insecure_http", False), key="allow_insecure_http"
         ),
@@ -504,7 +536,7 @@ def _profiles_in(path: Path | None, scope: Scope) -> _FileProfiles:
             )
             continue
         try:
-            found.usable[name] = _profile_from_table(name, table, source=source)
+            found.usable[name] = _profile_from_table(name, table, source=source, folder=path.parent)
         except ProfileError as exc:
             found.unusable[name] = UnusableProfile(name, source, str(exc))
             _warn_entry(path, name, str(exc))
@@ -704,8 +736,8 @@ def _profile_table(profile: Profile) -> dict[str, Any]:
         )
     if profile.timeout != 30.0:
         table["timeout"] = profile.timeout
-    if not profile.verify:
-        table["verify"] = False
+    if profile.verify is not True:
+        table["verify"] = profile.verify  # False, or a CA bundle path
     if profile.allow_insecure_http:
         table["allow_insecure_http"] = True
     return table

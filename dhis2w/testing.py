@@ -25,7 +25,7 @@ dhis2w installed.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Sequence
-from types import ModuleType
+from types import FunctionType, ModuleType
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -127,10 +127,63 @@ def dhis2_client(dhis2_emulator: EmulatorHandle) -> Iterator[Client]:
         yield client
 
 
-@pytest.fixture
-async def dhis2_async_client(dhis2_emulator: EmulatorHandle) -> AsyncIterator[AsyncClient]:
-    """An opened :class:`dhis2w.AsyncClient` logged in as ``admin`` (use with anyio)."""
+async def _open_admin_async_client(dhis2_emulator: EmulatorHandle) -> AsyncIterator[AsyncClient]:
+    """An opened :class:`dhis2w.AsyncClient` logged in as ``admin``.
+
+    Works with anyio's pytest plugin (``@pytest.mark.anyio``, asyncio or trio) and with
+    pytest-asyncio in strict (``@pytest.mark.asyncio``) and auto mode. Async fixtures are set
+    up and torn down in tasks other than the test's own; the client allows that.
+    """
     from dhis2w import AsyncClient
 
     async with AsyncClient(dhis2_emulator.profile("admin")) as client:
         yield client
+
+
+dhis2_async_client = pytest.fixture(_open_admin_async_client, name="dhis2_async_client")
+
+#: The same fixture function, declared to pytest-asyncio (made on first use).
+_for_pytest_asyncio: Any = None
+
+
+@pytest.hookimpl(tryfirst=True, wrapper=True)
+def pytest_fixture_setup(fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest) -> Any:
+    """Let pytest-asyncio run ``dhis2_async_client`` for the tests that pytest-asyncio runs.
+
+    In strict mode pytest-asyncio runs only async fixtures declared with its own decorator,
+    while anyio's plugin runs plain ``@pytest.fixture`` ones and must not be handed one that
+    pytest-asyncio has claimed (its event loop is not the test's). So the fixture is declared
+    to pytest-asyncio only for an asyncio-marked test that anyio does not run, chosen again
+    for every test. A fixture of the same name defined by a project is left alone.
+    """
+    if fixturedef.argname == "dhis2_async_client" and fixturedef.func in (
+        _open_admin_async_client,
+        _for_pytest_asyncio,
+    ):
+        on_pytest_asyncio = (
+            request.config.pluginmanager.has_plugin("asyncio")
+            and "anyio_backend" not in request.fixturenames
+            and request.node.get_closest_marker("asyncio") is not None
+        )
+        chosen = _declared_to_pytest_asyncio() if on_pytest_asyncio else _open_admin_async_client
+        # Kept until the next choice, not restored after setup: pytest-asyncio looks at the
+        # fixture again when the test runs. (``func`` is Final only in pytest's annotations.)
+        setattr(fixturedef, "func", chosen)  # noqa: B010
+    return (yield)
+
+
+def _declared_to_pytest_asyncio() -> Any:
+    global _for_pytest_asyncio
+    if _for_pytest_asyncio is None:
+        import pytest_asyncio
+
+        original = _open_admin_async_client
+        copy = FunctionType(
+            original.__code__, original.__globals__, original.__name__, None, original.__closure__
+        )
+        copy.__doc__ = original.__doc__
+        # pytest_asyncio.fixture marks the function it is given as an asyncio fixture; the
+        # fixture definition it returns is not needed (ours is already registered).
+        pytest_asyncio.fixture(copy)
+        _for_pytest_asyncio = copy
+    return _for_pytest_asyncio

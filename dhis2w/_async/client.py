@@ -114,7 +114,7 @@ class AsyncClient:
         return self._http
 
     def _new_http(self) -> httpx.AsyncClient:
-        headers = {"Accept": "application/json", "User-Agent": "dhis2w"}
+        headers = {"Accept": "application/json", "User-Agent": _wire.USER_AGENT}
         authorization = self.profile.authorization_header()
         if authorization is not None:
             headers["Authorization"] = authorization
@@ -123,7 +123,7 @@ class AsyncClient:
             headers=headers,
             timeout=_wire.http_timeout(self.profile.timeout),
             limits=_wire.http_limits(self.max_connections),
-            verify=self.profile.verify,
+            verify=_wire.tls_verification(self.profile),
             follow_redirects=False,
             transport=self._transport,
         )

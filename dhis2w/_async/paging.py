@@ -1,7 +1,7 @@
 """Streaming every page of a DHIS2 list, a bounded window of pages ahead of the caller.
 
 Once the first page tells how many pages there are, up to ``window`` further pages are fetched
-concurrently in the background (the client's task group here; worker threads in the generated
+concurrently in the background (tasks owned by the client here; worker threads in the generated
 sync twin) while the caller consumes the current one, and they are handed out strictly in
 page order. Fetching several pages at once is what hides network latency: one page ahead only
 overlaps a single round trip with the caller's work. Memory stays bounded by ``window`` pages
@@ -54,24 +54,30 @@ async def iterate_pages(
     next_page = 2
     in_flight: deque[AsyncPendingResult[tuple[Sequence[ItemT], models.Pager | None]]]
     in_flight = deque([runner.submit(fetch, 1)])
-    while in_flight:
-        items, pager = await in_flight.popleft().result()
-        page += 1
-        if page == 1 and on_pager is not None:
-            on_pager(pager)
-        if not items:
-            return
-        fresh = [item for item in items if key(item) not in seen]
-        last_page = _last_page_wanted(page, pager, len(items), yielded + len(fresh), limit)
-        while next_page <= last_page and len(in_flight) < window:
-            in_flight.append(runner.submit(fetch, next_page))
-            next_page += 1
-        for item in fresh:
-            seen.add(key(item))
-            yield item
-            yielded += 1
-            if limit is not None and yielded >= limit:
+    try:
+        while in_flight:
+            items, pager = await in_flight.popleft().result()
+            page += 1
+            if page == 1 and on_pager is not None:
+                on_pager(pager)
+            if not items:
                 return
+            fresh = [item for item in items if key(item) not in seen]
+            last_page = _last_page_wanted(page, pager, len(items), yielded + len(fresh), limit)
+            while next_page <= last_page and len(in_flight) < window:
+                in_flight.append(runner.submit(fetch, next_page))
+                next_page += 1
+            for item in fresh:
+                seen.add(key(item))
+                yield item
+                yielded += 1
+                if limit is not None and yielded >= limit:
+                    return
+    finally:
+        # Stopped early (a limit, a break, an error, the iterator closed or collected): the
+        # pages still being fetched are not wanted any more.
+        for pending in in_flight:
+            pending.cancel()
 
 
 def _last_page_wanted(

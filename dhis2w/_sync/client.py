@@ -116,7 +116,7 @@ class Client:
         return self._http
 
     def _new_http(self) -> httpx.Client:
-        headers = {"Accept": "application/json", "User-Agent": "dhis2w"}
+        headers = {"Accept": "application/json", "User-Agent": _wire.USER_AGENT}
         authorization = self.profile.authorization_header()
         if authorization is not None:
             headers["Authorization"] = authorization
@@ -125,7 +125,7 @@ class Client:
             headers=headers,
             timeout=_wire.http_timeout(self.profile.timeout),
             limits=_wire.http_limits(self.max_connections),
-            verify=self.profile.verify,
+            verify=_wire.tls_verification(self.profile),
             follow_redirects=False,
             transport=self._transport,
         )

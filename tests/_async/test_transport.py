@@ -421,3 +421,12 @@ async def test_writes_never_retried_once_sent(
         with pytest.raises(TransportError, match=expected):
             await write(client, method)
     assert len(httpx_mock.get_requests()) == 1
+
+
+async def test_every_request_names_dhis2w_and_its_version(httpx_mock: HTTPXMock) -> None:
+    import dhis2w
+
+    httpx_mock.add_response(url=f"{BASE}/api/me", json={"id": USER, "username": "admin"})
+    async with make_client() as client:
+        await client.get_raw("/api/me")
+    assert only_request(httpx_mock).headers["User-Agent"] == f"dhis2w/{dhis2w.__version__}"

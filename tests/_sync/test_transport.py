@@ -414,3 +414,12 @@ def test_writes_never_retried_once_sent(httpx_mock: HTTPXMock, method: str, exc:
         with pytest.raises(TransportError, match=expected):
             write(client, method)
     assert len(httpx_mock.get_requests()) == 1
+
+
+def test_every_request_names_dhis2w_and_its_version(httpx_mock: HTTPXMock) -> None:
+    import dhis2w
+
+    httpx_mock.add_response(url=f"{BASE}/api/me", json={"id": USER, "username": "admin"})
+    with make_client() as client:
+        client.get_raw("/api/me")
+    assert only_request(httpx_mock).headers["User-Agent"] == f"dhis2w/{dhis2w.__version__}"

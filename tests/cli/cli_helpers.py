@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-from dhis2w_cli.main import cli
-from dhis2w_cli.state import AppState
+from dhis2w.cli.main import cli
+from dhis2w.cli.state import AppState
 
 UID_RE = re.compile(r"^[A-Za-z][A-Za-z0-9]{10}$")
 ANSI_RE = re.compile(r"\x1b\[[0-9;]*m")

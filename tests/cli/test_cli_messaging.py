@@ -111,7 +111,7 @@ def test_list_fits_a_narrow_terminal(dhis2: Dhis2Runner) -> None:
 
 
 def test_list_at_60_columns_with_unicode_subjects_stays_aligned(dhis2: Dhis2Runner) -> None:
-    from dhis2w_cli.output import display_width
+    from dhis2w.cli.output import display_width
 
     dhis2("messaging", "send", "📢 疟疾病例报告 weekly summary", "x", "-u", "fatmata")
     result = dhis2("messaging", "list", env={"COLUMNS": "60"})

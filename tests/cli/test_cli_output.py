@@ -7,7 +7,7 @@ import sys
 from datetime import datetime
 
 import pytest
-from dhis2w_cli.output import (
+from dhis2w.cli.output import (
     Cell,
     Column,
     Progress,
@@ -19,7 +19,7 @@ from dhis2w_cli.output import (
     render_table,
     truncate,
 )
-from dhis2w_cli.state import AppState
+from dhis2w.cli.state import AppState
 
 
 def test_truncate_marks_the_cut() -> None:

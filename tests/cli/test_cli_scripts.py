@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 from cli_helpers import UID_RE, Dhis2Runner, error_and_hint, lines
-from dhis2w_cli.output import Progress, display_width
-from dhis2w_cli.state import AppState
+from dhis2w.cli.output import Progress, display_width
+from dhis2w.cli.state import AppState
 from pty_helpers import TerminalRun
 
 from dhis2w import Client
@@ -131,7 +131,7 @@ def test_ctrl_c_that_breaks_a_cleanup_is_still_an_interrupt(
 def _fail_after_first_page(monkeypatch: pytest.MonkeyPatch, emulator: EmulatorHandle) -> None:
     """Once the first page has arrived (its pager seen), the next request is refused: the
     listing fails half-way, as when a session ends in the middle of a long --all."""
-    from dhis2w_cli import output
+    from dhis2w.cli import output
 
     seen = output.PagerTotal.seen
 

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from cli_helpers import Dhis2Runner, console_script
-from dhis2w_cli.servers import FaultOptions, build_emulator_server
+from dhis2w.cli.servers import FaultOptions, build_emulator_server
 
 from dhis2w.emulator import seed as S
 
@@ -148,7 +148,7 @@ def test_emulator_serve_without_faults_says_so(monkeypatch: pytest.MonkeyPatch) 
         applied.append(kw["faults"])
         return FakeServer()
 
-    import dhis2w_cli.servers as servers
+    import dhis2w.cli.servers as servers
 
     monkeypatch.setattr(servers, "build_emulator_server", fake_build)
     monkeypatch.setattr(emulator, "banner", lambda srv: "listening")
@@ -205,7 +205,7 @@ def test_emulator_serve_refuses_bad_fault_values_before_starting(
 
 @pytest.mark.parametrize("status", ["429", "500", "503", "599"])
 def test_emulator_serve_accepts_429_and_5xx(monkeypatch: pytest.MonkeyPatch, status: str) -> None:
-    import dhis2w_cli.servers as servers
+    import dhis2w.cli.servers as servers
 
     import dhis2w.emulator as emulator
 
@@ -569,7 +569,7 @@ def test_built_server_has_the_connection_limits() -> None:
 
 def test_serve_flag_defaults_are_the_servers_defaults() -> None:
     """The CLI keeps its own copy of the defaults (it imports the emulator lazily)."""
-    from dhis2w_cli import servers
+    from dhis2w.cli import servers
 
     from dhis2w.emulator.http11 import Limits
 
@@ -597,7 +597,7 @@ def test_emulator_serve_passes_the_storage_delay(monkeypatch: pytest.MonkeyPatch
         given.append(kw["storage_delay"])
         return FakeServer()
 
-    import dhis2w_cli.servers as servers
+    import dhis2w.cli.servers as servers
 
     monkeypatch.setattr(servers, "build_emulator_server", fake_build)
     monkeypatch.setattr(emulator, "banner", lambda srv: "listening")

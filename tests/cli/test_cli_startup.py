@@ -9,13 +9,13 @@ import sys
 import click
 import pytest
 from click.testing import CliRunner
-from dhis2w_cli.main import cli
+from dhis2w.cli.main import cli
 
 HEAVY = ("httpx", "msgspec", "mcp", "dhis2w.models", "dhis2w._sync", "anyio")
 
 _PROBE = """
 import json, sys
-from dhis2w_cli.main import main
+from dhis2w.cli.main import main
 try:
     main(sys.argv[1:])
 except SystemExit:

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 import wcwidth
 from cli_helpers import UID_RE, Dhis2Runner, lines, single_error_line
-from dhis2w_cli.output import Cell, Column, Progress, display_width, render_table, truncate
-from dhis2w_cli.state import AppState
+from dhis2w.cli.output import Cell, Column, Progress, display_width, render_table, truncate
+from dhis2w.cli.state import AppState
 from pty_helpers import TerminalRun
 
 from dhis2w._printable import printable
