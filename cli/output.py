@@ -65,11 +65,6 @@ def json_text(obj: Any, *, indent: int = 2) -> str:
     return _json_terminal_safe(raw.decode())
 
 
-def json_bytes(obj: Any) -> bytes:
-    """:func:`json_text` as UTF-8 bytes."""
-    return json_text(obj).encode()
-
-
 def echo_json(obj: Any) -> None:
     """Print ``obj`` as JSON, alone on stdout."""
     click.echo(json_text(obj))

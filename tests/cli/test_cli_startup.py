@@ -11,8 +11,6 @@ import pytest
 from click.testing import CliRunner
 from dhis2w.cli.main import cli
 
-HEAVY = ("httpx", "msgspec", "mcp", "dhis2w.models", "dhis2w._sync", "anyio")
-
 _PROBE = """
 import json, sys
 from dhis2w.cli.main import main

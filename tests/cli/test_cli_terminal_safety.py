@@ -13,7 +13,6 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 import wcwidth
@@ -182,7 +181,3 @@ def test_a_real_terminal_gets_only_our_colours(dhis2: Dhis2Runner) -> None:
     # the terminal's own line discipline turns \n into \r\n: that CR is the terminal's
     assert terminal_commands(run.text.replace("\r\n", "\n")) == []
     assert "\\x1b]0;PWNED\\x07" in SGR.sub("", run.text)
-
-
-def _rows_of(out: str) -> list[Any]:
-    return [ln for ln in out.splitlines() if ln.strip()]
