@@ -483,9 +483,18 @@ def serve_mcp(
     max_text_chars: int | None,
 ) -> None:
     """Serve MCP over stdio (stdout carries the protocol and nothing else)."""
-    from dhis2w.mcp import serve_stdio
+    import importlib.util
 
+    from .errors import EXIT_USAGE, CommandFailed
     from .state import AppState
+
+    if importlib.util.find_spec("mcp") is None:  # the SDK is an optional extra
+        raise CommandFailed(
+            "dhis2w mcp serve: the MCP SDK is not installed",
+            EXIT_USAGE,
+            hint="pip install 'dhis2w[mcp]'",
+        )
+    from dhis2w.mcp import serve_stdio
 
     serve_stdio(
         ctx.ensure_object(AppState).profile_name,

@@ -4,6 +4,7 @@ tested by their owners; the end-to-end test runs the real emulator)."""
 from __future__ import annotations
 
 import base64
+import importlib.util
 import json
 import re
 import signal
@@ -20,7 +21,13 @@ from dhis2w.cli.servers import FaultOptions, build_emulator_server
 
 from dhis2w.emulator import seed as S
 
+#: ``dhis2w mcp serve`` needs the optional ``mcp`` extra; CI's dependency-floor run has none.
+needs_mcp = pytest.mark.skipif(
+    importlib.util.find_spec("mcp") is None, reason="the optional mcp extra is not installed"
+)
 
+
+@needs_mcp
 def test_mcp_serve_passes_its_options(monkeypatch: pytest.MonkeyPatch) -> None:
     import dhis2w.mcp as mcp_package
 
@@ -49,6 +56,7 @@ def test_mcp_serve_passes_its_options(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "max-text-chars" in too_small.stderr
 
 
+@needs_mcp
 def test_mcp_serve_refuses_a_root_upload_folder() -> None:
     """Refused at start-up, exit 2, saying why, before any protocol is spoken."""
     result = Dhis2Runner()("-p", "demo", "mcp", "serve", "--upload-dir", "/", code=2)
@@ -619,3 +627,19 @@ def test_built_server_keeps_uploads_pending_for_the_storage_delay() -> None:
         assert got["storageStatus"] == "PENDING"  # 30 s: not a timing race
     with build_emulator_server() as srv:
         assert srv.app.storage_delay < 0.05  # the default: a few milliseconds, like DHIS2
+
+
+def test_mcp_serve_without_the_extra_says_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without the optional ``mcp`` extra: a usage error naming the install, no traceback."""
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "mcp" else real_find_spec(name, *a),
+    )
+    result = Dhis2Runner()("-p", "demo", "mcp", "serve", code=2)
+    assert "the MCP SDK is not installed" in result.stderr
+    assert "pip install 'dhis2w[mcp]'" in result.stderr
+    assert "Traceback" not in result.stderr
