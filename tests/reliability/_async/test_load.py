@@ -130,7 +130,8 @@ async def test_failed_calls_leak_no_sockets(dhis2_emulator: EmulatorHandle, tall
     faults = dhis2_emulator.faults
     baseline = open_sockets()
     failures = 0
-    async with fast_client(dhis2_emulator, max_retries=0) as client:
+    # reconcile_timeout=0: every lost answer surfaces as an error (counted below)
+    async with fast_client(dhis2_emulator, max_retries=0, reconcile_timeout=0) as client:
         thread = await client.messaging.send(subject="Leak check", text="start", users=fatmata)
         for inject in (
             lambda: faults.drop_after_commit(1),

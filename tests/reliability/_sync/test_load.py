@@ -130,7 +130,8 @@ def test_failed_calls_leak_no_sockets(dhis2_emulator: EmulatorHandle, tally: Tal
     faults = dhis2_emulator.faults
     baseline = open_sockets()
     failures = 0
-    with fast_client(dhis2_emulator, max_retries=0) as client:
+    # reconcile_timeout=0: every lost answer surfaces as an error (counted below)
+    with fast_client(dhis2_emulator, max_retries=0, reconcile_timeout=0) as client:
         thread = client.messaging.send(subject="Leak check", text="start", users=fatmata)
         for inject in (
             lambda: faults.drop_after_commit(1),
