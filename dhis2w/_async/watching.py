@@ -67,8 +67,7 @@ class AsyncInboxWatch:
         self._page_full = False
         self._page_start: _watch.WatchState | None = None
         self._size = _watch.POLL_SIZE
-        self._polls = 0
-        self._done = False
+        self._polls = 0  # successful polls
 
     @property
     def cursor(self) -> str | None:
@@ -81,7 +80,9 @@ class AsyncInboxWatch:
     async def __anext__(self) -> models.InboxEvent:
         while True:
             if self._rows:
-                event = await self._handle(self._rows.popleft())
+                row = self._rows[0]
+                event = await self._handle(row)  # raises (or is cancelled) with row kept
+                self._rows.popleft()
                 if event is not None:
                     return event
                 continue
@@ -90,7 +91,7 @@ class AsyncInboxWatch:
                 if self._page_full:
                     await self._poll()  # more rows wait: no pause in the middle of a sweep
                     continue
-            if self._done or (self._once and self._polls > 0):
+            if self._once and self._polls > 0:
                 raise StopAsyncIteration
             if self._polls > 0:
                 await async_sleep(_watch.jittered(self._interval))
@@ -99,12 +100,12 @@ class AsyncInboxWatch:
     # --- one poll --------------------------------------------------------------------------
     async def _poll(self) -> None:
         """One narrow list request; its changed rows wait in ``_rows``."""
-        self._polls += 1
         if self._state is None:
             page = await self._list(self._baseline_params())
             self._state = _watch.baseline_state(
                 page.conversations, full=len(page.conversations) >= _watch.BASELINE_SIZE
             )
+            self._polls += 1
             return
         state = self._state
         params = _wire.conversation_list_params(
@@ -119,6 +120,7 @@ class AsyncInboxWatch:
         self._page_full = len(page.conversations) >= self._size
         self._page_start = state
         self._rows.extend(_watch.changed_rows(state, page.conversations))
+        self._polls += 1
 
     def _baseline_params(self) -> _wire.QueryParams:
         return _wire.conversation_list_params(

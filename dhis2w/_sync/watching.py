@@ -69,8 +69,7 @@ class InboxWatch:
         self._page_full = False
         self._page_start: _watch.WatchState | None = None
         self._size = _watch.POLL_SIZE
-        self._polls = 0
-        self._done = False
+        self._polls = 0  # successful polls
 
     @property
     def cursor(self) -> str | None:
@@ -83,7 +82,9 @@ class InboxWatch:
     def __next__(self) -> models.InboxEvent:
         while True:
             if self._rows:
-                event = self._handle(self._rows.popleft())
+                row = self._rows[0]
+                event = self._handle(row)  # raises (or is cancelled) with row kept
+                self._rows.popleft()
                 if event is not None:
                     return event
                 continue
@@ -92,7 +93,7 @@ class InboxWatch:
                 if self._page_full:
                     self._poll()  # more rows wait: no pause in the middle of a sweep
                     continue
-            if self._done or (self._once and self._polls > 0):
+            if self._once and self._polls > 0:
                 raise StopIteration
             if self._polls > 0:
                 sleep(_watch.jittered(self._interval))
@@ -101,12 +102,12 @@ class InboxWatch:
     # --- one poll --------------------------------------------------------------------------
     def _poll(self) -> None:
         """One narrow list request; its changed rows wait in ``_rows``."""
-        self._polls += 1
         if self._state is None:
             page = self._list(self._baseline_params())
             self._state = _watch.baseline_state(
                 page.conversations, full=len(page.conversations) >= _watch.BASELINE_SIZE
             )
+            self._polls += 1
             return
         state = self._state
         params = _wire.conversation_list_params(
@@ -121,6 +122,7 @@ class InboxWatch:
         self._page_full = len(page.conversations) >= self._size
         self._page_start = state
         self._rows.extend(_watch.changed_rows(state, page.conversations))
+        self._polls += 1
 
     def _baseline_params(self) -> _wire.QueryParams:
         return _wire.conversation_list_params(

@@ -125,13 +125,23 @@ async def test_once_raises_read_errors_instead_of_waiting(dhis2_emulator: Emulat
             [e async for e in admin.messaging.watch(cursor=cursor, once=True)]
 
 
-async def test_authentication_errors_are_raised(dhis2_emulator: EmulatorHandle) -> None:
-    async with client_for(dhis2_emulator, "admin") as admin:
+async def test_authentication_errors_are_raised_and_lose_nothing(
+    dhis2_emulator: EmulatorHandle,
+) -> None:
+    admin_uid = dhis2_emulator.user("admin").uid
+    async with (
+        client_for(dhis2_emulator, "admin") as admin,
+        client_for(dhis2_emulator, "fatmata") as fatmata,
+    ):
         cursor = await start_cursor(admin)
-        dhis2_emulator.faults.unauthorized_next(1)
+        await fatmata.messaging.send(subject="After the 401", text="kept", users=admin_uid)
         watch = admin.messaging.watch(interval=FAST, cursor=cursor)
-        with pytest.raises(AuthenticationError):
-            await watch.__anext__()
+        for _ in range(2):  # twice in a row
+            dhis2_emulator.faults.unauthorized_next(1)
+            with pytest.raises(AuthenticationError):
+                await watch.__anext__()
+        event = await watch.__anext__()  # the caller may go on: nothing was skipped
+    assert texts([event]) == ["kept"]
 
 
 async def test_filters_narrow_the_watch(dhis2_emulator: EmulatorHandle) -> None:

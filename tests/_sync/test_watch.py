@@ -125,13 +125,23 @@ def test_once_raises_read_errors_instead_of_waiting(dhis2_emulator: EmulatorHand
             [e for e in admin.messaging.watch(cursor=cursor, once=True)]
 
 
-def test_authentication_errors_are_raised(dhis2_emulator: EmulatorHandle) -> None:
-    with client_for(dhis2_emulator, "admin") as admin:
+def test_authentication_errors_are_raised_and_lose_nothing(
+    dhis2_emulator: EmulatorHandle,
+) -> None:
+    admin_uid = dhis2_emulator.user("admin").uid
+    with (
+        client_for(dhis2_emulator, "admin") as admin,
+        client_for(dhis2_emulator, "fatmata") as fatmata,
+    ):
         cursor = start_cursor(admin)
-        dhis2_emulator.faults.unauthorized_next(1)
+        fatmata.messaging.send(subject="After the 401", text="kept", users=admin_uid)
         watch = admin.messaging.watch(interval=FAST, cursor=cursor)
-        with pytest.raises(AuthenticationError):
-            watch.__next__()
+        for _ in range(2):  # twice in a row
+            dhis2_emulator.faults.unauthorized_next(1)
+            with pytest.raises(AuthenticationError):
+                watch.__next__()
+        event = watch.__next__()  # the caller may go on: nothing was skipped
+    assert texts([event]) == ["kept"]
 
 
 def test_filters_narrow_the_watch(dhis2_emulator: EmulatorHandle) -> None:
