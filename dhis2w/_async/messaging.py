@@ -8,6 +8,7 @@ becomes :class:`NotFoundError`.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import AsyncIterator, Iterable, Sequence
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
     from .client import AsyncClient
 
 __all__ = ["AsyncMessaging"]
+
+logger = logging.getLogger("dhis2w")
 
 Uids = str | Iterable[str]
 
@@ -264,6 +267,7 @@ class AsyncMessaging:
             checked = True
             if len(found) == 1:
                 uid = sent.conversation if sent.conversation is not None else found[0]
+                logger.info("%s: the answer was lost; found it stored (%s)", sent.kind, found[0])
                 return await self._read_back(uid, "the message was found stored")
             if found:
                 break

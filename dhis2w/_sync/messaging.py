@@ -10,6 +10,7 @@ becomes :class:`NotFoundError`.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
     from .client import Client
 
 __all__ = ["Messaging"]
+
+logger = logging.getLogger("dhis2w")
 
 Uids = str | Iterable[str]
 
@@ -266,6 +269,7 @@ class Messaging:
             checked = True
             if len(found) == 1:
                 uid = sent.conversation if sent.conversation is not None else found[0]
+                logger.info("%s: the answer was lost; found it stored (%s)", sent.kind, found[0])
                 return self._read_back(uid, "the message was found stored")
             if found:
                 break
