@@ -57,7 +57,12 @@ class AsyncMessaging:
         page_size: int = 50,
         **filters: Unpack[ConversationFilters],
     ) -> models.ConversationPage:
-        """One page of the caller's conversations (newest activity first by default)."""
+        """One page of the caller's conversations (newest activity first by default).
+
+        Filters (:class:`~dhis2w.ConversationFilters`, all ANDed): ``filter`` (raw DHIS2
+        ``prop:op:value``, one or a list), ``query``, ``message_type``, ``status``,
+        ``priority``, ``unread``, ``follow_up``, ``assignee`` (a user UID).
+        """
         check_filters("list_conversations", filters)
         params = _wire.conversation_list_params(
             **filters, order=order, page=page, page_size=page_size
@@ -80,8 +85,9 @@ class AsyncMessaging:
     ) -> AsyncIterator[models.MessageConversation]:
         """Every matching conversation, page by page, the next page fetched in the background.
 
-        Stops after ``limit`` conversations. Each conversation is yielded once even if new
-        activity moves it between pages while iterating.
+        Takes the filters of :meth:`list_conversations`. Stops after ``limit``
+        conversations. Each conversation is yielded once even if new activity moves it
+        between pages while iterating.
         """
         check_filters("iter_conversations", filters)
         size = min(page_size, limit) if limit is not None and limit > 0 else page_size
@@ -146,6 +152,7 @@ class AsyncMessaging:
         missing nothing and repeating nothing. ``once=True`` stops after one poll (for cron
         jobs; errors are then raised, not retried). Read errors (network, 5xx, 429) are
         logged and retried with backoff; authentication and other refusals are raised.
+        Takes the filters of :meth:`list_conversations`.
         """
         check_filters("watch", filters)
         return AsyncInboxWatch(self, interval=interval, cursor=cursor, once=once, filters=filters)
