@@ -87,3 +87,22 @@ def test_a_damaged_cursor_file_is_a_usage_error(dhis2: Dhis2Runner, tmp_path: Pa
 
 def test_bad_interval_is_a_usage_error(dhis2: Dhis2Runner) -> None:
     dhis2("messaging", "watch", "--interval", "0", code=2)
+
+
+def test_ctrl_c_stops_with_130_and_keeps_the_cursor(
+    dhis2: Dhis2Runner, fatmata: Dhis2Runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dhis2w._sync import watching
+
+    cursor = tmp_path / "c"
+    dhis2("messaging", "watch", "--once", "--cursor-file", str(cursor))
+    fatmata("messaging", "send", "Before Ctrl-C", "seen", "-u", "admin")
+
+    def interrupted(seconds: float) -> None:
+        raise KeyboardInterrupt  # Ctrl-C while waiting for the next poll
+
+    monkeypatch.setattr(watching, "sleep", interrupted)
+    result = dhis2("messaging", "watch", "--cursor-file", str(cursor), code=130)
+    assert "Before Ctrl-C: seen" in result.stdout
+    again = dhis2("messaging", "watch", "--once", "--cursor-file", str(cursor))
+    assert again.stdout == ""  # the event's cursor was kept: nothing repeats
