@@ -100,6 +100,30 @@ async def test_restart_from_a_stored_cursor_misses_nothing_and_repeats_nothing(
     assert Counter(seen) == Counter(sent)  # every message once: none lost, none twice
 
 
+async def test_two_messages_in_the_same_millisecond_are_each_seen_once(
+    dhis2_emulator: EmulatorHandle,
+) -> None:
+    admin_uid = dhis2_emulator.user("admin").uid
+    async with (
+        client_for(dhis2_emulator, "admin") as admin,
+        client_for(dhis2_emulator, "fatmata") as fatmata,
+        client_for(dhis2_emulator, "ibrahim") as ibrahim,
+    ):
+        cursor = await start_cursor(admin)
+        one = await fatmata.messaging.send(subject="Same ms 1", text="a", users=admin_uid)
+        # the watcher sees the first one alone, then the second lands in the same millisecond
+        [first] = [e async for e in admin.messaging.watch(cursor=cursor, once=True)]
+        two = await ibrahim.messaging.send(subject="Same ms 2", text="b", users=admin_uid)
+        stamp = dhis2_emulator.server.store.query(
+            "SELECT last_message FROM conversations WHERE uid = ?", (one.id,)
+        )[0][0]
+        with dhis2_emulator.server.store.write() as conn:
+            conn.execute("UPDATE conversations SET last_message = ? WHERE uid = ?", (stamp, two.id))
+        rest = [e async for e in admin.messaging.watch(cursor=first.cursor, once=True)]
+    assert [e.conversation.id for e in rest] == [two.id]
+    assert texts([first, *rest]) == ["a", "b"]
+
+
 async def test_a_burst_of_503s_is_waited_out(dhis2_emulator: EmulatorHandle) -> None:
     admin_uid = dhis2_emulator.user("admin").uid
     async with (
