@@ -124,6 +124,21 @@ def test_two_messages_in_the_same_millisecond_are_each_seen_once(
     assert texts([first, *rest]) == ["a", "b"]
 
 
+def test_a_long_absence_is_swept_over_several_pages_each_once(
+    dhis2_emulator: EmulatorHandle,
+) -> None:
+    with client_for(dhis2_emulator, "admin") as admin:
+        cursor = start_cursor(admin)
+        # while the watcher is down, 250 conversations arrive: more than one poll's page
+        uids = dhis2_emulator.bulk_create_conversations(250, sender="fatmata", recipients=["admin"])
+        watch = admin.messaging.watch(cursor=cursor, once=True)
+        seen = Counter([e.conversation.id for e in watch])
+        assert watch.cursor is not None
+        again = [e for e in admin.messaging.watch(cursor=watch.cursor, once=True)]
+    assert set(seen) == set(uids) and set(seen.values()) == {1}
+    assert again == []
+
+
 def test_a_burst_of_503s_is_waited_out(dhis2_emulator: EmulatorHandle) -> None:
     admin_uid = dhis2_emulator.user("admin").uid
     with (
