@@ -61,6 +61,7 @@ NAME_MAP: dict[str, str] = {
     "AsyncPageSource": "PageSource",
     "AsyncBackgroundRunner": "BackgroundRunner",
     "AsyncPendingResult": "PendingResult",
+    "AsyncInboxWatch": "InboxWatch",
     # packages and fixtures
     "_async": "_sync",
     "dhis2_async_client": "dhis2_client",

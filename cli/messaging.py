@@ -594,3 +594,7 @@ def download_attachment(
         )
 
     deliver(state, fetch, dest, file)
+
+
+# `messaging watch` lives in its own module; importing it registers it on this group.
+from . import watch as _watch  # noqa: E402, F401

@@ -41,6 +41,8 @@ _EXPORTS: dict[str, str] = {
     "StorageStatus": "dhis2w.enums",
     # models
     "ConversationPage": "dhis2w.models",
+    "InboxEvent": "dhis2w.models",
+    "ConversationFilters": "dhis2w._filters",
     "Document": "dhis2w.models",
     "DocumentPage": "dhis2w.models",
     "FileResource": "dhis2w.models",
@@ -91,6 +93,7 @@ __all__ = [
     "AuthenticationError",
     "Client",
     "ConflictError",
+    "ConversationFilters",
     "ConversationPage",
     "Dhis2Error",
     "Dhis2Warning",
@@ -100,6 +103,7 @@ __all__ = [
     "FileResource",
     "FileResourceDomain",
     "FileTooLargeError",
+    "InboxEvent",
     "InsecureTransportWarning",
     "InvalidInputError",
     "InvalidUidError",
@@ -163,6 +167,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # static names for type checkers and IDEs
     from ._async.client import AsyncClient, open_client
+    from ._filters import ConversationFilters
     from ._sync.client import Client
     from .enums import FileResourceDomain, MessageType, Priority, Status, StorageStatus
     from .errors import (
@@ -192,6 +197,7 @@ if TYPE_CHECKING:  # static names for type checkers and IDEs
         Document,
         DocumentPage,
         FileResource,
+        InboxEvent,
         Me,
         Message,
         MessageConversation,

@@ -125,6 +125,19 @@ def check_max_connections(value: object) -> int:
     return value
 
 
+def check_reconcile_timeout(value: object) -> float:
+    """``reconcile_timeout``: seconds (0 or more) to look for a send whose answer was lost."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not 0 <= value < float("inf")
+    ):
+        raise InvalidInputError(
+            f"reconcile_timeout must be a number of seconds >= 0, not {value!r}"
+        )
+    return float(value)
+
+
 def http_timeout(seconds: float) -> httpx.Timeout:
     """The profile's timeout for connecting, sending and reading; none for a pool slot.
 

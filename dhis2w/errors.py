@@ -9,6 +9,7 @@ and DHIS2's own message, and never contain credentials.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 __all__ = [
@@ -97,9 +98,20 @@ class TransportError(Dhis2Error):
 class SendOutcomeUnknownError(TransportError):
     """A non-idempotent call whose response was lost: it may or may not have happened.
 
-    dhis2w never retries such a call blindly. Check the inbox (or the object) before
-    sending again.
+    dhis2w never retries such a call blindly. For ``send``, ``reply`` and ``send_feedback``
+    the client first looks for what it sent (``Client(reconcile_timeout=...)``) and returns it
+    when found once; this error means it could not tell. ``checked`` is ``True`` when the
+    server was asked and the message was not found (or found more than once: ``candidates``
+    holds their UIDs), ``False`` when it could not be asked. Check the inbox (or the object)
+    before sending again.
     """
+
+    def __init__(
+        self, message: str, *, checked: bool = False, candidates: Sequence[str] = ()
+    ) -> None:
+        super().__init__(message)
+        self.checked = checked
+        self.candidates = tuple(candidates)
 
 
 class ReadBackError(Dhis2Error):

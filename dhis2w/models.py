@@ -28,6 +28,7 @@ __all__ = [
     "DocumentPage",
     "FileResource",
     "FileResourceDomain",
+    "InboxEvent",
     "Me",
     "MeDashboard",
     "Message",
@@ -165,14 +166,43 @@ class MessageConversation(_Wire):
             return " ".join(names)
         return self.last_sender.label if self.last_sender is not None else None
 
+    def _repr_html_(self) -> str:
+        """The thread as an HTML table in Jupyter (escaped)."""
+        from ._html import conversation_html
+
+        return conversation_html(self)
+
 
 class ConversationPage(_Wire):
-    """One page of ``GET /api/messageConversations``; ``pager`` is absent with paging off."""
+    """One page of ``GET /api/messageConversations``; ``pager`` is absent with paging off.
+
+    In Jupyter it shows as the CLI's list table; ``pandas.DataFrame(msgspec.to_builtins(
+    page.conversations))`` turns it into a DataFrame.
+    """
 
     conversations: list[MessageConversation] = msgspec.field(
         default_factory=list, name="messageConversations"
     )
     pager: Pager | None = None
+
+    def _repr_html_(self) -> str:
+        """The page as an HTML table in Jupyter (escaped)."""
+        from ._html import page_html
+
+        return page_html(self)
+
+
+class InboxEvent(msgspec.Struct, kw_only=True, frozen=True):
+    """What ``client.messaging.watch`` yields: a conversation with new messages.
+
+    ``conversation`` is the whole thread as read when the change was seen; ``messages`` are
+    only the messages the watcher had not handed out before (oldest first); ``cursor`` resumes
+    a watch right after this event (``watch(cursor=event.cursor)``), also after a restart.
+    """
+
+    conversation: MessageConversation
+    messages: list[Message]
+    cursor: str
 
 
 class Me(_Wire):

@@ -47,6 +47,12 @@ EXPECTED: dict[str, list[str]] = {
         "FACT   delete_conversation(50 uids): requests",
         "FACT   concurrent sends arrived exactly once (listing)",
     ],
+    "watch": [
+        "RATIO  naive page-1 poll / idle watch poll (bytes)",
+        "RATIO  naive page-1 poll / idle watch poll (server time)",
+        "FACT   events seen / messages sent",
+        "FACT   send -> event delay, median (interval 1 s)",
+    ],
 }
 
 

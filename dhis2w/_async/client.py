@@ -45,6 +45,11 @@ class AsyncClient:
     tasks share the client; the rest wait their turn for a connection, without a deadline of
     their own (each request still has the profile's timeout once it is sent). This keeps a
     burst of 1,000 concurrent sends from opening 1,000 sockets to a small DHIS2 server.
+
+    When the answer to ``messaging.send``, ``reply`` or ``send_feedback`` is lost, the client
+    looks for the message it sent for up to ``reconcile_timeout`` seconds (default 10; 0 turns
+    it off) and returns it when found once, instead of raising
+    :class:`~dhis2w.errors.SendOutcomeUnknownError`. It never sends it again by itself.
     """
 
     def __init__(
@@ -59,6 +64,7 @@ class AsyncClient:
         storage_poll_interval: float = 0.25,
         storage_timeout: float = 60.0,
         max_connections: int = _wire.DEFAULT_MAX_CONNECTIONS,
+        reconcile_timeout: float = 10.0,
     ) -> None:
         profile.check_transport_security()
         self.max_connections = _wire.check_max_connections(max_connections)
@@ -71,6 +77,8 @@ class AsyncClient:
         self.max_upload_size = max_upload_size
         self.storage_poll_interval = storage_poll_interval
         self.storage_timeout = storage_timeout
+        # how long a send/reply/feedback whose answer was lost is looked for (0: not at all)
+        self.reconcile_timeout = _wire.check_reconcile_timeout(reconcile_timeout)
         self._transport = transport
         self._http: httpx.AsyncClient | None = None
         self._http_lock = threading.Lock()

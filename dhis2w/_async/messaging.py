@@ -8,20 +8,35 @@ becomes :class:`NotFoundError`.
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Unpack
 
-from .. import _wire, models
+from .. import _reconcile, _wire, models
+from .._filters import ConversationFilters, check_filters, takes_filters
+from .._synchronization import async_sleep
 from .._transfer import DownloadDest, Progress
 from ..enums import MessageType, Priority, Status
-from ..errors import ConflictError, Dhis2Error, ReadBackError
+from ..errors import (
+    AuthenticationError,
+    ConflictError,
+    Dhis2Error,
+    PermissionDeniedError,
+    ReadBackError,
+    SendOutcomeUnknownError,
+)
 from .paging import iterate_pages
+from .watching import AsyncInboxWatch
 
 if TYPE_CHECKING:
     from .client import AsyncClient
 
 __all__ = ["AsyncMessaging"]
+
+logger = logging.getLogger("dhis2w")
 
 Uids = str | Iterable[str]
 
@@ -33,34 +48,24 @@ class AsyncMessaging:
         self._client = client
 
     # --- reading -----------------------------------------------------------------------------
+    @takes_filters
     async def list_conversations(
         self,
         *,
-        filter: str | Sequence[str] | None = None,
-        query: str | None = None,
-        message_type: MessageType | str | None = None,
-        status: Status | str | None = None,
-        priority: Priority | str | None = None,
-        unread: bool | None = None,
-        follow_up: bool | None = None,
-        assignee: str | None = None,
         order: str | None = "lastMessage:desc",
         page: int = 1,
         page_size: int = 50,
+        **filters: Unpack[ConversationFilters],
     ) -> models.ConversationPage:
-        """One page of the caller's conversations (newest activity first by default)."""
+        """One page of the caller's conversations (newest activity first by default).
+
+        Filters (:class:`~dhis2w.ConversationFilters`, all ANDed): ``filter`` (raw DHIS2
+        ``prop:op:value``, one or a list), ``query``, ``message_type``, ``status``,
+        ``priority``, ``unread``, ``follow_up``, ``assignee`` (a user UID).
+        """
+        check_filters("list_conversations", filters)
         params = _wire.conversation_list_params(
-            filter=filter,
-            query=query,
-            message_type=message_type,
-            status=status,
-            priority=priority,
-            unread=unread,
-            follow_up=follow_up,
-            assignee=assignee,
-            order=order,
-            page=page,
-            page_size=page_size,
+            **filters, order=order, page=page, page_size=page_size
         )
         return await self._page(params)
 
@@ -69,44 +74,28 @@ class AsyncMessaging:
             _wire.CONVERSATIONS, models.conversation_page_decoder, params=params
         )
 
+    @takes_filters
     def iter_conversations(
         self,
         *,
-        filter: str | Sequence[str] | None = None,
-        query: str | None = None,
-        message_type: MessageType | str | None = None,
-        status: Status | str | None = None,
-        priority: Priority | str | None = None,
-        unread: bool | None = None,
-        follow_up: bool | None = None,
-        assignee: str | None = None,
         order: str | None = "lastMessage:desc",
         page_size: int = 200,
         limit: int | None = None,
         on_pager: Callable[[models.Pager | None], object] | None = None,
+        **filters: Unpack[ConversationFilters],
     ) -> AsyncIterator[models.MessageConversation]:
         """Every matching conversation, page by page, the next page fetched in the background.
 
-        Stops after ``limit`` conversations. Each conversation is yielded once even if new
-        activity moves it between pages while iterating. ``on_pager`` is called once with the
-        first page's pager (its ``total`` is what a progress line counts towards).
+        Takes the filters of :meth:`list_conversations`. Stops after ``limit``
+        conversations. Each conversation is yielded once even if new activity moves it
+        between pages while iterating. ``on_pager`` is called once with the first page's
+        pager (its ``total`` is what a progress line counts towards).
         """
+        check_filters("iter_conversations", filters)
         size = min(page_size, limit) if limit is not None and limit > 0 else page_size
 
         def params_for(page: int) -> _wire.QueryParams:
-            return _wire.conversation_list_params(
-                filter=filter,
-                query=query,
-                message_type=message_type,
-                status=status,
-                priority=priority,
-                unread=unread,
-                follow_up=follow_up,
-                assignee=assignee,
-                order=order,
-                page=page,
-                page_size=size,
-            )
+            return _wire.conversation_list_params(**filters, order=order, page=page, page_size=size)
 
         params_for(1)  # bad arguments fail here, before any request
 
@@ -164,6 +153,30 @@ class AsyncMessaging:
             status_code=response.status_code,
         )
 
+    @takes_filters
+    def watch(
+        self,
+        *,
+        interval: float = 30.0,
+        cursor: str | None = None,
+        once: bool = False,
+        **filters: Unpack[ConversationFilters],
+    ) -> AsyncInboxWatch:
+        """New messages as they arrive: one :class:`~dhis2w.models.InboxEvent` per
+        conversation that is new or has new messages, carrying only the new messages.
+
+        Polls every ``interval`` seconds (with +-10 % jitter) for conversations whose
+        ``lastMessage`` moved, with a narrow selector: an idle poll is one small request.
+        Without ``cursor`` it starts after what is already in the inbox; pass the ``cursor``
+        of the last event handled (or the watch's ``.cursor``) to resume after a restart,
+        missing nothing and repeating nothing. ``once=True`` stops after one poll (for cron
+        jobs; errors are then raised, not retried). Read errors (network, 5xx, 429) are
+        logged and retried with backoff; authentication and other refusals are raised.
+        Takes the filters of :meth:`list_conversations`.
+        """
+        check_filters("watch", filters)
+        return AsyncInboxWatch(self, interval=interval, cursor=cursor, once=once, filters=filters)
+
     # --- writing -----------------------------------------------------------------------------
     async def send(
         self,
@@ -184,6 +197,7 @@ class AsyncMessaging:
             organisation_units=organisation_units,
             attachments=attachments,
         )
+        started = time.monotonic()
         try:
             response = await self._client.request_json(
                 "POST",
@@ -195,6 +209,15 @@ class AsyncMessaging:
         except ConflictError as exc:
             await self._explain_conflict(exc)
             raise
+        except SendOutcomeUnknownError as lost:
+            sent = _reconcile.Sent(
+                "send",
+                text=text,
+                subject=subject,
+                users=tuple(_wire.uid_list(users, "user")),
+                attachments=tuple(_wire.uid_list(attachments, "attachment")),
+            )
+            return await self._recover(lost, sent, started)
         uid = _wire.uid_from_location(
             response.headers.get("location"),
             method="POST",
@@ -215,6 +238,7 @@ class AsyncMessaging:
         _wire.check_uid(uid, "conversation")
         _wire.check_text(text, "text")
         params = _wire.reply_params(internal=internal, attachments=attachments)
+        started = time.monotonic()
         try:
             await self._client.request_json(
                 "POST",
@@ -227,6 +251,15 @@ class AsyncMessaging:
         except ConflictError as exc:
             await self._explain_conflict(exc)
             raise
+        except SendOutcomeUnknownError as lost:
+            sent = _reconcile.Sent(
+                "reply",
+                text=text,
+                conversation=uid,
+                internal=internal,
+                attachments=tuple(_wire.uid_list(attachments, "attachment")),
+            )
+            return await self._recover(lost, sent, started)
         return await self._read_back(uid, "the reply was sent")
 
     async def _explain_conflict(self, exc: ConflictError) -> None:
@@ -257,19 +290,85 @@ class AsyncMessaging:
         except Dhis2Error as exc:
             raise ReadBackError(_wire.read_back_message(done, uid, exc), uid=uid) from exc
 
+    async def _recover(
+        self, lost: SendOutcomeUnknownError, sent: _reconcile.Sent, started_clock: float
+    ) -> models.MessageConversation:
+        """After a lost answer: look for what was sent (never send it again).
+
+        Checks at once, then again while the server settles, for up to the client's
+        ``reconcile_timeout`` seconds. Found once: the stored conversation, as if the answer
+        had arrived. Otherwise :class:`SendOutcomeUnknownError` saying what was checked.
+        """
+        timeout = self._client.reconcile_timeout
+        if timeout <= 0:
+            raise lost
+        begun = time.monotonic()
+        checked = False
+        started = None
+        found: list[str] = []
+        for delay in [0.0, *_reconcile.check_delays(timeout)]:
+            if delay:
+                await async_sleep(delay)
+            try:
+                if started is None:
+                    started = await self._call_started(started_clock)
+                found = await self._find_sent(sent, started)
+            except (AuthenticationError, PermissionDeniedError):
+                break  # asking again will not be allowed either
+            except Dhis2Error:
+                continue  # the server is still unwell: try again within the timeout
+            checked = True
+            if len(found) == 1:
+                uid = sent.conversation if sent.conversation is not None else found[0]
+                logger.info("%s: the answer was lost; found it stored (%s)", sent.kind, found[0])
+                return await self._read_back(uid, "the message was found stored")
+            if found:
+                break
+        raise _reconcile.outcome_unknown(
+            lost,
+            sent,
+            checked=checked,
+            waited=time.monotonic() - begun,
+            found=found,
+            started=started,
+        ) from lost
+
+    async def _call_started(self, started_clock: float) -> datetime:
+        """The server's time when the call began (see :mod:`dhis2w._reconcile`)."""
+        path = _wire.API + "/system/info"
+        info = await self._client.get_decoded(
+            path, models.system_info_decoder, params=[("fields", _reconcile.SERVER_TIME_FIELDS)]
+        )
+        if info.server_date is None:
+            raise _wire.api_error("the server did not say its time", method="GET", path=path)
+        return _reconcile.call_started(info.server_date, time.monotonic() - started_clock)
+
+    async def _find_sent(self, sent: _reconcile.Sent, started: datetime) -> list[str]:
+        me = await self._client.me()
+        if sent.kind == "reply" and sent.conversation is not None:
+            thread = await self.get_conversation(sent.conversation)
+            return _reconcile.matching_messages(sent, me.id, started, thread)
+        page = await self._page(_reconcile.candidate_params(sent, started))
+        return _reconcile.matching_conversations(sent, me.id, started, page.conversations)
+
     async def send_feedback(self, *, subject: str, text: str) -> models.MessageConversation:
         """Send feedback to the system's feedback recipients: a new TICKET conversation."""
         _wire.check_subject(subject)
         _wire.check_text(text, "text")
         path = _wire.CONVERSATIONS + "/feedback"
-        response = await self._client.request_json(
-            "POST",
-            path,
-            params=[("subject", subject)],
-            content=text.encode("utf-8"),
-            content_type=_wire.TEXT_PLAIN,
-            outcome_unknown_on_loss=True,
-        )
+        started = time.monotonic()
+        try:
+            response = await self._client.request_json(
+                "POST",
+                path,
+                params=[("subject", subject)],
+                content=text.encode("utf-8"),
+                content_type=_wire.TEXT_PLAIN,
+                outcome_unknown_on_loss=True,
+            )
+        except SendOutcomeUnknownError as lost:
+            sent = _reconcile.Sent("feedback", text=text, subject=subject)
+            return await self._recover(lost, sent, started)
         location = response.headers.get("location")
         if location:
             return await self._read_back(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -58,25 +58,55 @@ class QueryError(Exception):
         self.error_code = error_code
 
 
-_DATE_FORMATS = (
-    "%Y-%m-%dT%H:%M:%S.%f",
-    "%Y-%m-%dT%H:%M:%S",
-    "%Y-%m-%dT%H:%M",
-    "%Y-%m-%d",
-    "%Y-%m",
-    "%Y",
+# DHIS2 2.42 parses a date filter value with DateUtils.parseDate: the longest match among
+# yyyyMMdd, yyyy-MM-dd, yyyy-MM, yyyy and yyyy-MM-dd'T'HH[:mm[:ss[.fraction]]] with an
+# optional zone offset (also "yyyy-MM-dd HH:mm:ssZ"), to the millisecond; a zone-less value is
+# the server's own time, as lastMessage/created are written (BUGS.md E13).
+_DATE_ONLY = re.compile(r"(\d{4})(?:-?(\d{2})(?:-?(\d{2}))?)?")
+_DATE_TIME = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})(?:T(\d{2})(?::(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?"
+    r"| (\d{2}):(\d{2}):(\d{2}))(Z|[+-]\d{2}:?\d{2})?"
 )
 
 
 def _parse_date(value: str) -> str:
-    text = value.strip().rstrip("Z")
-    for fmt in _DATE_FORMATS:
-        try:
-            parsed = datetime.strptime(text, fmt)
-        except ValueError:
-            continue
-        return parsed.strftime("%Y-%m-%dT%H:%M:%S.") + f"{parsed.microsecond // 1000:03d}"
-    raise QueryError(f"Unable to parse `{value}` as `class java.util.Date`.")
+    """A filter value as the stored ``yyyy-MM-ddTHH:mm:ss.SSS`` (UTC, the emulator's zone)."""
+    parsed = _date_value(value.strip())
+    if parsed is None:
+        raise QueryError(f"Unable to parse `{value}` as `Date`.")
+    return parsed.strftime("%Y-%m-%dT%H:%M:%S.") + f"{parsed.microsecond // 1000:03d}"
+
+
+def _date_value(text: str) -> datetime | None:
+    try:
+        whole = _DATE_ONLY.fullmatch(text)
+        if whole is not None and (len(text) in (4, 7, 10) or text.isdigit()):
+            if text.isdigit() and len(text) not in (4, 8):
+                return None
+            year, month, day = whole.group(1), whole.group(2) or "01", whole.group(3) or "01"
+            if len(text) == 7 and whole.group(3) is not None:
+                return None
+            return datetime(int(year), int(month), int(day))
+        m = _DATE_TIME.fullmatch(text)
+        if m is None:
+            return None
+        (year, month, day, hour, minute, second, fraction, sp_h, sp_m, sp_s, zone) = m.groups()
+        if sp_h is not None:
+            if zone is None:  # the space form is only accepted with a zone
+                return None
+            hour, minute, second = sp_h, sp_m, sp_s
+        micro = int((fraction or "0")[:3].ljust(3, "0")) * 1000
+        moment = datetime(
+            int(year), int(month), int(day), int(hour), int(minute or 0), int(second or 0), micro
+        )
+    except ValueError:  # month 13, day 32, hour 25 ...
+        return None
+    if zone is not None and zone != "Z":
+        sign = 1 if zone[0] == "+" else -1
+        digits = zone[1:].replace(":", "")
+        offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+        moment -= sign * offset
+    return moment
 
 
 def coerce_value(prop: Prop, raw: str) -> Any:

@@ -61,8 +61,8 @@ _ERROR_KINDS: tuple[tuple[type[BaseException], str], ...] = (
 
 _HINTS = {
     "send_outcome_unknown": (
-        "the request reached DHIS2 but the answer was lost: it may or may not have happened; "
-        "check (e.g. with messaging_list) before trying again"
+        "the request reached DHIS2 but the answer was lost and the server could not be asked "
+        "whether it was stored: check with messaging_list before sending again"
     ),
     "sent_not_read_back": (
         "the message IS stored (the error names its conversation) but reading it back failed; "
@@ -121,7 +121,34 @@ def error_result(exc: BaseException) -> CallToolResult:
             status_code=exc.status_code,
             error_code=exc.error_code,
         )
+    if isinstance(exc, SendOutcomeUnknownError):
+        return failure(
+            kind,
+            str(exc),
+            exception=type(exc).__name__,
+            hint=_outcome_unknown_hint(exc),
+            checked=exc.checked,
+            candidates=list(exc.candidates) or None,
+        )
+    if isinstance(exc, ReadBackError):
+        return failure(kind, str(exc), exception=type(exc).__name__, conversation=exc.uid)
     return failure(kind, str(exc) or type(exc).__name__, exception=type(exc).__name__)
+
+
+def _outcome_unknown_hint(exc: SendOutcomeUnknownError) -> str:
+    """What an agent should do after a lost answer the client's own check could not settle."""
+    if exc.candidates:
+        return (
+            "several identical messages exist (candidates): do not send again; check with "
+            "messaging_get which of them is a duplicate"
+        )
+    if exc.checked:
+        return (
+            "dhis2w looked for the message after the answer was lost and did not find it: it "
+            "was most likely not stored; look once with messaging_list, then sending again is "
+            "safe"
+        )
+    return _HINTS["send_outcome_unknown"]
 
 
 def describe_invalid(tool: str, error: ValidationError) -> str:

@@ -277,17 +277,14 @@ async def test_demo_profile(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
         assert page.pager is not None and page.pager.total > 0
 
 
-async def test_dropped_send_is_outcome_unknown(dhis2_emulator: EmulatorHandle) -> None:
-    from dhis2w import SendOutcomeUnknownError
-
+async def test_dropped_send_is_found_and_returned(dhis2_emulator: EmulatorHandle) -> None:
     fatmata = dhis2_emulator.user("fatmata").uid
     async with as_user(dhis2_emulator, "admin") as admin:
         dhis2_emulator.faults.drop_after_commit(1)
-        with pytest.raises(SendOutcomeUnknownError):
-            await admin.messaging.send(subject="Maybe sent", text="t", users=[fatmata])
-        # the write was committed: it is in the inbox, exactly once (never retried)
+        sent = await admin.messaging.send(subject="Maybe sent", text="t", users=[fatmata])
+        # the write was committed: the client found it, exactly once (never retried)
         page = await admin.messaging.list_conversations(filter="subject:eq:Maybe sent")
-        assert len(page.conversations) == 1
+        assert [c.id for c in page.conversations] == [sent.id]
 
 
 async def test_truncated_get_is_retried(

@@ -364,7 +364,8 @@ async def test_send_lost_response_is_outcome_unknown(httpx_mock: HTTPXMock) -> N
     import httpx
 
     httpx_mock.add_exception(httpx.ReadTimeout("read timed out"))
-    async with make_client() as client:
+    # reconcile_timeout=0: the lost answer itself (reconciliation: test_reconcile.py)
+    async with make_client(reconcile_timeout=0) as client:
         with pytest.raises(SendOutcomeUnknownError, match="may or may not"):
             await client.messaging.send(subject="s", text="t", users=[USER])
     assert len(httpx_mock.get_requests()) == 1  # never retried
@@ -438,7 +439,8 @@ async def test_reply_lost_response(httpx_mock: HTTPXMock) -> None:
     import httpx
 
     httpx_mock.add_exception(httpx.RemoteProtocolError("Server disconnected"))
-    async with make_client() as client:
+    # reconcile_timeout=0: the lost answer itself (reconciliation: test_reconcile.py)
+    async with make_client(reconcile_timeout=0) as client:
         with pytest.raises(SendOutcomeUnknownError):
             await client.messaging.reply(CONV, text="hi")
     assert len(httpx_mock.get_requests()) == 1
@@ -695,7 +697,8 @@ async def test_send_feedback_lost_response(httpx_mock: HTTPXMock) -> None:
     import httpx
 
     httpx_mock.add_exception(httpx.ReadError("connection reset"))
-    async with make_client() as client:
+    # reconcile_timeout=0: the lost answer itself (reconciliation: test_reconcile.py)
+    async with make_client(reconcile_timeout=0) as client:
         with pytest.raises(SendOutcomeUnknownError, match="may or may not"):
             await client.messaging.send_feedback(subject="S", text="T")
     assert len(httpx_mock.get_requests()) == 1  # never retried
@@ -714,7 +717,8 @@ async def test_send_answer_cut_off_is_outcome_unknown(httpx_mock: HTTPXMock) -> 
         stream=CutOff(),
         headers={"Location": f"https://dhis2.example.org/api/messageConversations/{CONV}"},
     )
-    async with make_client() as client:
+    # reconcile_timeout=0: the lost answer itself (reconciliation: test_reconcile.py)
+    async with make_client(reconcile_timeout=0) as client:
         with pytest.raises(SendOutcomeUnknownError, match="cut off"):
             await client.messaging.send(subject="s", text="t", users=[USER])
     assert len(httpx_mock.get_requests()) == 1

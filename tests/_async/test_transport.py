@@ -173,7 +173,7 @@ async def test_read_timeout_not_retried_and_names_the_timeout(httpx_mock: HTTPXM
 
 async def test_send_timeout_is_outcome_unknown(httpx_mock: HTTPXMock) -> None:
     httpx_mock.add_exception(httpx.ReadTimeout("slow"))
-    async with make_client() as client:
+    async with make_client(reconcile_timeout=0) as client:
         with pytest.raises(SendOutcomeUnknownError, match="timed out: no answer within 30 s"):
             await client.messaging.send(subject="s", text="t", users=[USER])
     assert len(httpx_mock.get_requests()) == 1

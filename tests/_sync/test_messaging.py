@@ -365,7 +365,8 @@ def test_send_lost_response_is_outcome_unknown(httpx_mock: HTTPXMock) -> None:
     import httpx
 
     httpx_mock.add_exception(httpx.ReadTimeout("read timed out"))
-    with make_client() as client:
+    # reconcile_timeout=0: the lost answer itself (reconciliation: test_reconcile.py)
+    with make_client(reconcile_timeout=0) as client:
         with pytest.raises(SendOutcomeUnknownError, match="may or may not"):
             client.messaging.send(subject="s", text="t", users=[USER])
     assert len(httpx_mock.get_requests()) == 1  # never retried
@@ -439,7 +440,8 @@ def test_reply_lost_response(httpx_mock: HTTPXMock) -> None:
     import httpx
 
     httpx_mock.add_exception(httpx.RemoteProtocolError("Server disconnected"))
-    with make_client() as client:
+    # reconcile_timeout=0: the lost answer itself (reconciliation: test_reconcile.py)
+    with make_client(reconcile_timeout=0) as client:
         with pytest.raises(SendOutcomeUnknownError):
             client.messaging.reply(CONV, text="hi")
     assert len(httpx_mock.get_requests()) == 1
@@ -696,7 +698,8 @@ def test_send_feedback_lost_response(httpx_mock: HTTPXMock) -> None:
     import httpx
 
     httpx_mock.add_exception(httpx.ReadError("connection reset"))
-    with make_client() as client:
+    # reconcile_timeout=0: the lost answer itself (reconciliation: test_reconcile.py)
+    with make_client(reconcile_timeout=0) as client:
         with pytest.raises(SendOutcomeUnknownError, match="may or may not"):
             client.messaging.send_feedback(subject="S", text="T")
     assert len(httpx_mock.get_requests()) == 1  # never retried
@@ -715,7 +718,8 @@ def test_send_answer_cut_off_is_outcome_unknown(httpx_mock: HTTPXMock) -> None:
         stream=CutOff(),
         headers={"Location": f"https://dhis2.example.org/api/messageConversations/{CONV}"},
     )
-    with make_client() as client:
+    # reconcile_timeout=0: the lost answer itself (reconciliation: test_reconcile.py)
+    with make_client(reconcile_timeout=0) as client:
         with pytest.raises(SendOutcomeUnknownError, match="cut off"):
             client.messaging.send(subject="s", text="t", users=[USER])
     assert len(httpx_mock.get_requests()) == 1

@@ -116,10 +116,32 @@ def test_unreachable_server_exits_1(dhis2: Dhis2Runner, no_backoff: None) -> Non
 # -- 5: outcome unknown -----------------------------------------------------------------
 
 
-def test_lost_response_after_send_exits_5(dhis2: Dhis2Runner, dhis2_emulator: Any) -> None:
+def test_lost_response_after_send_found_stored_exits_0_with_the_uid(
+    dhis2: Dhis2Runner, dhis2_emulator: Any
+) -> None:
     dhis2_emulator.faults.drop_after_commit(1)
+    result = dhis2("messaging", "send", "Maybe", "sent?", "-u", S.FATMATA.uid, code=0)
+    rows = dhis2_emulator.server.store.query(
+        "SELECT uid FROM conversations WHERE subject = 'Maybe'"
+    )
+    assert [row[0] for row in rows] == [result.stdout.strip()]  # found, stored once
+
+
+def test_lost_response_that_cannot_be_checked_exits_5(
+    dhis2: Dhis2Runner, dhis2_emulator: Any, no_backoff: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dhis2w import _reconcile
+    from dhis2w._sync.directory import Directory
+
+    monkeypatch.setattr(_reconcile, "check_delays", lambda timeout: [])  # one check only
+    # the recipient is taken as given (no existence check), so the only GETs after the
+    # dropped POST are the reconciliation's, and every one of them fails
+    monkeypatch.setattr(Directory, "_existing_ids", lambda self, kind, uids: set(uids))
+    dhis2_emulator.faults.drop_after_commit(1)
+    dhis2_emulator.faults.fail_next(10, status=503, method="GET")  # the check cannot run
     result = dhis2("messaging", "send", "Maybe", "sent?", "-u", S.FATMATA.uid, code=5)
     single_error_line(result)
+    assert "could not be asked" in result.stderr
 
 
 # -- --debug ----------------------------------------------------------------------------

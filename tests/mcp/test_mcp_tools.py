@@ -545,18 +545,15 @@ async def test_server_errors_are_reported(dhis2_emulator: Any, mcp_session: Any)
     assert error["status_code"] == 500
 
 
-async def test_lost_answer_to_a_send_is_send_outcome_unknown(
+async def test_lost_answer_to_a_send_is_found_and_returned(
     dhis2_emulator: Any, mcp_session: Any
 ) -> None:
     async with mcp_session() as s:
         dhis2_emulator.faults.drop_after_commit(1)
-        error = await s.fails(
-            "messaging_send", "send_outcome_unknown", subject="lost", text="t", users="fatmata"
-        )
-        assert "before trying again" in error["hint"]
-        # It did happen: the agent is told to check, and checking finds it.
+        # the client looks for what it sent (reconciliation) and returns it, once
+        sent = await s.ok("messaging_send", subject="lost", text="t", users="fatmata")
         found = await s.ok("messaging_list", query="lost")
-    assert len(found["conversations"]) == 1
+    assert [c["id"] for c in found["conversations"]] == [sent["id"]]
 
 
 async def test_stored_send_not_read_back_tells_the_agent_not_to_resend(

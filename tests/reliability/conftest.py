@@ -29,7 +29,12 @@ LABELS = {
     "property_cases": "property cases tried",
     "secret_channels": "secret channels swept",
     "isolation_checks": "non-participant endpoint checks",
+    "reconciled": "lost answers reconciled",
+    "unresolved": "unresolved",
 }
+
+#: Keys printed together on one line, after the first one's label ("a: 1, b: 0").
+_JOINED = {"reconciled": ("reconciled", "unresolved")}
 
 _TALLY: Counter[str] = Counter()
 
@@ -55,5 +60,10 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if not _TALLY:
         return
     terminalreporter.section("dhis2w reliability")
+    joined = {key for keys in _JOINED.values() for key in keys}
     for key, label in LABELS.items():
-        terminalreporter.write_line(f"{label}: {_TALLY[key]:,}")
+        if key in _JOINED:
+            line = ", ".join(f"{LABELS[k]}: {_TALLY[k]:,}" for k in _JOINED[key])
+            terminalreporter.write_line(line)
+        elif key not in joined:
+            terminalreporter.write_line(f"{label}: {_TALLY[key]:,}")

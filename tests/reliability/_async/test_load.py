@@ -90,7 +90,7 @@ async def test_thousand_concurrent_sends_exactly_once_bounded_no_leak(
     assert {c.id for c in sent}.isdisjoint(before)
     assert [c.subject for c in sent] == subjects  # each call got its own conversation back
     assert 1 <= peak <= DEFAULT_MAX_CONNECTIONS
-    assert settle_sockets(baseline) == baseline
+    assert settle_sockets(baseline) <= baseline  # none leaked (an idle one may close)
     assert server.open_connections == 0
 
 
@@ -120,7 +120,7 @@ async def test_two_hundred_concurrent_replies_to_one_thread(
     assert seen.message_count == REPLIES + 1
     assert sorted(m.text for m in seen.messages) == sorted(stored)
     assert 1 <= peak <= 4  # the configured bound, not the default
-    assert settle_sockets(baseline) == baseline
+    assert settle_sockets(baseline) <= baseline  # none leaked (an idle one may close)
     assert server.open_connections == 0
 
 
@@ -130,7 +130,8 @@ async def test_failed_calls_leak_no_sockets(dhis2_emulator: EmulatorHandle, tall
     faults = dhis2_emulator.faults
     baseline = open_sockets()
     failures = 0
-    async with fast_client(dhis2_emulator, max_retries=0) as client:
+    # reconcile_timeout=0: every lost answer surfaces as an error (counted below)
+    async with fast_client(dhis2_emulator, max_retries=0, reconcile_timeout=0) as client:
         thread = await client.messaging.send(subject="Leak check", text="start", users=fatmata)
         for inject in (
             lambda: faults.drop_after_commit(1),
@@ -147,7 +148,7 @@ async def test_failed_calls_leak_no_sockets(dhis2_emulator: EmulatorHandle, tall
                     failures += 1
     tally.add("faults", failures)
     assert failures == 25  # every injected fault surfaced as an error, none was swallowed
-    assert settle_sockets(baseline) == baseline
+    assert settle_sockets(baseline) <= baseline  # none leaked (an idle one may close)
     assert dhis2_emulator.server.open_connections == 0
 
 
