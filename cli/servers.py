@@ -439,6 +439,16 @@ def mcp() -> None:
     """The MCP server: dhis2w's messaging and files as tools for AI agents."""
 
 
+def _mcp_sdk_installed() -> bool:
+    """Whether the optional MCP SDK is importable (a folder named ``mcp`` is not enough)."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec("mcp.server") is not None
+    except ImportError:
+        return False
+
+
 @mcp.command("serve")
 @click.option(
     "--read-only",
@@ -483,12 +493,10 @@ def serve_mcp(
     max_text_chars: int | None,
 ) -> None:
     """Serve MCP over stdio (stdout carries the protocol and nothing else)."""
-    import importlib.util
-
     from .errors import EXIT_USAGE, CommandFailed
     from .state import AppState
 
-    if importlib.util.find_spec("mcp") is None:  # the SDK is an optional extra
+    if not _mcp_sdk_installed():  # the SDK is an optional extra
         raise CommandFailed(
             "dhis2w mcp serve: the MCP SDK is not installed",
             EXIT_USAGE,

@@ -4,7 +4,6 @@ tested by their owners; the end-to-end test runs the real emulator)."""
 from __future__ import annotations
 
 import base64
-import importlib.util
 import json
 import re
 import signal
@@ -17,13 +16,15 @@ from typing import Any
 import httpx
 import pytest
 from cli_helpers import Dhis2Runner, console_script
+from dhis2w.cli import servers as servers_module
 from dhis2w.cli.servers import FaultOptions, build_emulator_server
 
 from dhis2w.emulator import seed as S
 
-#: ``dhis2w mcp serve`` needs the optional ``mcp`` extra; CI's dependency-floor run has none.
+#: ``dhis2w mcp serve`` needs the optional ``mcp`` extra; CI's dependency-floor run has none
+#: (there, ``mcp`` alone would find the tests/mcp folder as a namespace package).
 needs_mcp = pytest.mark.skipif(
-    importlib.util.find_spec("mcp") is None, reason="the optional mcp extra is not installed"
+    not servers_module._mcp_sdk_installed(), reason="the optional mcp extra is not installed"
 )
 
 
@@ -633,12 +634,7 @@ def test_mcp_serve_without_the_extra_says_how_to_install_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Without the optional ``mcp`` extra: a usage error naming the install, no traceback."""
-    real_find_spec = importlib.util.find_spec
-    monkeypatch.setattr(
-        importlib.util,
-        "find_spec",
-        lambda name, *a: None if name == "mcp" else real_find_spec(name, *a),
-    )
+    monkeypatch.setattr(servers_module, "_mcp_sdk_installed", lambda: False)
     result = Dhis2Runner()("-p", "demo", "mcp", "serve", code=2)
     assert "the MCP SDK is not installed" in result.stderr
     assert "pip install 'dhis2w[mcp]'" in result.stderr
