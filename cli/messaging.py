@@ -197,21 +197,36 @@ def write_message(
 # -- reading ----------------------------------------------------------------------------
 
 
+def conversation_filter_options(command: F) -> F:
+    """The conversation filters (``list``, ``watch``): one declaration, as the library's
+    ``ConversationFilters`` is one declaration of the keywords they map to."""
+    options = [
+        click.option(
+            "--filter",
+            "filters",
+            multiple=True,
+            metavar="PROP:OP:VALUE",
+            help="A DHIS2 filter, e.g. read:eq:false. Repeatable (AND).",
+        ),
+        click.option("--unread", is_flag=True, help="Only unread conversations."),
+        click.option(
+            "--type", "message_type", type=EnumChoice("MessageType"), help="Only this type."
+        ),
+        click.option("--status", type=EnumChoice("Status"), help="Only this ticket status."),
+        click.option("--priority", type=EnumChoice("Priority"), help="Only this priority."),
+        click.option("--follow-up", is_flag=True, help="Only conversations marked for follow-up."),
+        click.option(
+            "--assignee", metavar="USER", help="Only tickets assigned to USER (UID or name)."
+        ),
+        click.option("-q", "--query", help="Search subject, text and sender."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 @messaging.command("list")
-@click.option(
-    "--filter",
-    "filters",
-    multiple=True,
-    metavar="PROP:OP:VALUE",
-    help="A DHIS2 filter, e.g. read:eq:false. Repeatable (AND).",
-)
-@click.option("--unread", is_flag=True, help="Only unread conversations.")
-@click.option("--type", "message_type", type=EnumChoice("MessageType"), help="Only this type.")
-@click.option("--status", type=EnumChoice("Status"), help="Only this ticket status.")
-@click.option("--priority", type=EnumChoice("Priority"), help="Only this priority.")
-@click.option("--follow-up", is_flag=True, help="Only conversations marked for follow-up.")
-@click.option("--assignee", metavar="USER", help="Only tickets assigned to USER (UID or name).")
-@click.option("-q", "--query", help="Search subject, text and sender.")
+@conversation_filter_options
 @click.option("--order", default="lastMessage:desc", show_default=True, help="DHIS2 order.")
 @click.option("--page", type=click.IntRange(min=1), help="Page number.  [default: 1]")
 @click.option("--page-size", type=click.IntRange(1, 10_000), help="[default: 50, --all: 200]")

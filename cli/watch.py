@@ -20,8 +20,8 @@ import click
 
 from dhis2w._printable import printable
 
-from .commands import EnumChoice, with_client
-from .messaging import messaging
+from .commands import with_client
+from .messaging import conversation_filter_options, messaging
 from .output import styled
 from .state import AppState
 
@@ -50,20 +50,7 @@ TEXT_PREVIEW = 80
 )
 @click.option("--once", is_flag=True, help="Poll once and exit (for cron).")
 @click.option("--jsonl", is_flag=True, help="One JSON object per event, one per line.")
-@click.option(
-    "--filter",
-    "filters",
-    multiple=True,
-    metavar="PROP:OP:VALUE",
-    help="A DHIS2 filter, e.g. messageType:eq:TICKET. Repeatable (AND).",
-)
-@click.option("--unread", is_flag=True, help="Only unread conversations.")
-@click.option("--type", "message_type", type=EnumChoice("MessageType"), help="Only this type.")
-@click.option("--status", type=EnumChoice("Status"), help="Only this ticket status.")
-@click.option("--priority", type=EnumChoice("Priority"), help="Only this priority.")
-@click.option("--follow-up", is_flag=True, help="Only conversations marked for follow-up.")
-@click.option("--assignee", metavar="USER", help="Only tickets assigned to USER (UID or name).")
-@click.option("-q", "--query", help="Search subject, text and sender.")
+@conversation_filter_options
 @with_client
 def watch(
     state: AppState,
