@@ -28,7 +28,7 @@ from .state import AppState
 
 if TYPE_CHECKING:
     from dhis2w import Client
-    from dhis2w._wire import Recipients
+    from dhis2w._names import Recipients
     from dhis2w.models import MessageConversation
 
 F = TypeVar("F", bound=Callable[..., Any])

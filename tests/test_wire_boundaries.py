@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from dhis2w import _wire
+from dhis2w import _filenames, _wire
 from dhis2w.errors import UnexpectedResponseError
 
 
@@ -44,7 +44,7 @@ from dhis2w.errors import UnexpectedResponseError
     ],
 )
 def test_filename_from_disposition(header: str | None, expected: str | None) -> None:
-    assert _wire.filename_from_disposition(header) == expected
+    assert _filenames.filename_from_disposition(header) == expected
 
 
 @pytest.mark.parametrize(
@@ -52,7 +52,7 @@ def test_filename_from_disposition(header: str | None, expected: str | None) -> 
     [("ລາວ" * 100 + ".pdf", ".pdf"), ("a" * 300 + ".tar.gz", ".gz"), ("é" * 200, "")],
 )
 def test_long_names_are_shortened_keeping_the_extension(name: str, extension: str) -> None:
-    short = _wire.safe_filename(name)
+    short = _filenames.safe_filename(name)
     assert short is not None
     assert len(short.encode("utf-8")) <= 255
     assert short.endswith(extension) and name.startswith(short[: len(short) - len(extension)])
@@ -61,7 +61,7 @@ def test_long_names_are_shortened_keeping_the_extension(name: str, extension: st
 
 def test_short_names_are_left_alone() -> None:
     name = "x" * 251 + ".pdf"  # exactly 255 bytes
-    assert _wire.safe_filename(name) == name
+    assert _filenames.safe_filename(name) == name
 
 
 LOGIN_PAGES = {

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from .. import _wire, models
+from .. import _filenames, _wire, models
 from .._synchronization import sleep
 from .._transfer import (
     DownloadDest,
@@ -185,8 +185,10 @@ class Files:
         check_download_dest(dest)
         response = self._client.send("GET", path, headers={"Accept": "*/*"}, stream=True)
         try:
-            filename = _wire.filename_from_disposition(response.headers.get("content-disposition"))
-            if resource_uid and saves_under_server_name(dest) and _wire.name_was_mangled(filename):
+            disposition = response.headers.get("content-disposition")
+            filename = _filenames.filename_from_disposition(disposition)
+            mangled = _filenames.name_was_mangled(filename)
+            if resource_uid and saves_under_server_name(dest) and mangled:
                 filename = self._stored_name(resource_uid) or filename
             sink = DownloadSink(
                 dest,
@@ -225,7 +227,7 @@ class Files:
             resource = self.get_file_resource(uid)
         except Dhis2Error:
             return None
-        return _wire.safe_filename(resource.name)
+        return _filenames.safe_filename(resource.name)
 
     # --- documents -------------------------------------------------------------------------------
     def list_documents(
