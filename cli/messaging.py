@@ -88,6 +88,14 @@ def attachment_options(f: F) -> F:
         metavar="FR_UID",
         help="A MESSAGE_ATTACHMENT file resource UID to attach. Repeatable.",
     )(f)
+    f = click.option(
+        "--max-size",
+        type=click.IntRange(min=1),
+        default=None,
+        metavar="BYTES",
+        help="Raise dhis2w's own limit for --attach files (default 10,000,000 bytes) for a "
+        "server that accepts bigger ones.",
+    )(f)
     return f
 
 
@@ -140,7 +148,11 @@ def resolve_recipients(
 
 
 def upload_attachments(
-    state: AppState, client: Client, uids: Sequence[str], paths: Sequence[Path]
+    state: AppState,
+    client: Client,
+    uids: Sequence[str],
+    paths: Sequence[Path],
+    max_size: int | None = None,
 ) -> list[str]:
     """The attachment UIDs to send: the given ones, then each ``--attach`` file uploaded.
 
@@ -155,7 +167,11 @@ def upload_attachments(
             state.write(f"uploading {path.name}", UPLOAD_AGAIN),
         ):
             fr = client.files.upload_file_resource(
-                path, domain="MESSAGE_ATTACHMENT", wait=True, progress=progress.bytes
+                path,
+                domain="MESSAGE_ATTACHMENT",
+                wait=True,
+                progress=progress.bytes,
+                max_size=max_size,
             )
         if not state.json:
             info(f"uploaded {path.name} as {fr.id}")
@@ -338,12 +354,13 @@ def send(
     org_units: tuple[str, ...],
     attachments: tuple[str, ...],
     attach_paths: tuple[Path, ...],
+    max_size: int | None,
 ) -> None:
     """Start a conversation; prints its UID. TEXT '-' reads standard input."""
     require_text(subject, "subject")
     body = read_text(text)
     recipients = resolve_recipients(client, users, user_groups, org_units)
-    files = upload_attachments(state, client, attachments, attach_paths)
+    files = upload_attachments(state, client, attachments, attach_paths, max_size)
     conv = write_message(
         state,
         "sending the message",
@@ -374,13 +391,14 @@ def reply(
     internal: bool,
     attachments: tuple[str, ...],
     attach_paths: tuple[Path, ...],
+    max_size: int | None,
 ) -> None:
     """Reply to a conversation. TEXT '-' reads standard input."""
     from dhis2w import check_uid
 
     check_uid(uid, "conversation")  # before any --attach upload
     body = read_text(text)
-    files = upload_attachments(state, client, attachments, attach_paths)
+    files = upload_attachments(state, client, attachments, attach_paths, max_size)
     conv = write_message(
         state,
         "sending the reply",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import click
@@ -119,6 +120,11 @@ def show(state: AppState, name: str | None) -> None:
 @click.option("--default", "make_default", is_flag=True, help="Make it the default profile.")
 @click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds.")
 @click.option("--no-verify", is_flag=True, help="Do not verify TLS certificates.")
+@click.option(
+    "--ca-bundle",
+    type=click.Path(exists=True, path_type=Path),
+    help="Verify TLS against this CA bundle (a server behind an internal CA).",
+)
 @click.option("--allow-insecure-http", is_flag=True, help="Allow credentials over plain http://.")
 @click.option("--force", is_flag=True, help="Replace a profile of the same name in the file.")
 @json_option
@@ -133,6 +139,7 @@ def add(
     make_default: bool,
     timeout: float,
     no_verify: bool,
+    ca_bundle: Path | None,
     allow_insecure_http: bool,
     force: bool,
 ) -> None:
@@ -144,6 +151,8 @@ def add(
     from dhis2w.profile import profiles_file, save_profile, saved_profile_names
 
     scope: Literal["global", "project"] = "project" if project else "global"
+    if no_verify and ca_bundle is not None:
+        raise click.UsageError("--no-verify and --ca-bundle contradict each other: give one")
     check_new_profile(name, url, allow_insecure_http)  # before asking for any secret
     existed = name in saved_profile_names(scope)
     if existed and not force:
@@ -164,7 +173,7 @@ def add(
         password=password,
         token=token,
         timeout=timeout,
-        verify=not no_verify,
+        verify=str(ca_bundle) if ca_bundle is not None else not no_verify,
         allow_insecure_http=allow_insecure_http,
         name=name,
     )

@@ -116,10 +116,9 @@ def coerce_value(prop: Prop, raw: str) -> Any:
 
 def _coerce(prop: Prop, raw: str) -> Any:
     if prop.vtype == "bool":
-        low = raw.lower()
-        if low in ("true", "false"):
-            return low == "true"
-        raise QueryError(f"Unable to parse `{raw}` as `class java.lang.Boolean`.")
+        # 2.42's QueryUtils.parseValue reads booleans with Boolean.valueOf, which never fails:
+        # "true" in any case is true, anything else ("maybe", "1") is false (BUGS.md E13).
+        return raw.lower() == "true"
     if prop.vtype == "int":
         value = java_int(raw)
         if value is None:

@@ -52,3 +52,20 @@ def test_documents_upload_takes_max_size(dhis2: Dhis2Runner, tmp_path: Path) -> 
     assert "dhis2w's upload limit of 5 bytes" in single_error_line(refused)
     uid = dhis2("files", "documents", "upload", str(doc), "--max-size", "50").stdout.strip()
     assert dhis2.json("files", "documents", "get", uid)["name"] == "notes.txt"
+
+
+def test_send_attach_takes_max_size(dhis2: Dhis2Runner, tmp_path: Path) -> None:
+    """``messaging send --attach`` uploads under the same limit as ``files resources upload``,
+    raised with ``--max-size`` (before, only the upload commands could raise it)."""
+    note = tmp_path / "note.txt"
+    note.write_bytes(b"0123456789")
+    refused = dhis2(
+        "messaging", "send", "S", "T", "-u", "admin", "--attach", str(note), "--max-size", "5",
+        code=2,
+    )  # fmt: skip
+    assert "dhis2w's upload limit of 5 bytes" in single_error_line(refused)
+    sent = dhis2.json(
+        "messaging", "send", "S", "T", "-u", "admin", "--attach", str(note), "--max-size", "50"
+    )
+    (message,) = sent["messages"]
+    assert [a["name"] for a in message["attachments"]] == ["note.txt"]

@@ -176,3 +176,22 @@ def test_profile_add_bad_timeout_is_a_usage_error(isolated_env: Path, value: str
         code=2,
     )
     assert "timeout must be a positive number of seconds" in result.stderr
+
+
+def test_profile_add_saves_a_ca_bundle(isolated_env: Path) -> None:
+    """``--ca-bundle`` saves ``verify = <path>``; with ``--no-verify`` it is a usage error."""
+    import trustme
+
+    bundle = isolated_env / "moh-ca.pem"
+    trustme.CA().cert_pem.write_to_path(str(bundle))
+    bare = Dhis2Runner()
+    pat = {"DHIS2_PAT": "d2pat_x"}
+    args = ("profile", "add", "moh", "--url", "https://dhis2.moh.example", "--auth", "pat")
+    both = bare(*args, "--ca-bundle", str(bundle), "--no-verify", env=pat, code=2)
+    assert "--no-verify and --ca-bundle" in both.stderr
+    bare(*args, "--ca-bundle", str(bundle), env=pat)
+    from dhis2w.profile import load_profile
+
+    assert load_profile("moh").verify == str(bundle.resolve())
+    missing = bare(*args, "--force", "--ca-bundle", str(isolated_env / "nope.pem"), code=2)
+    assert "nope.pem" in missing.stderr

@@ -114,6 +114,22 @@ def test_filter_read_false(admin: httpx.Client) -> None:
     assert ids == expected
 
 
+def test_filter_boolean_values_read_as_boolean_value_of(admin: httpx.Client) -> None:
+    """2.42's QueryUtils reads a boolean filter value with ``Boolean.valueOf``: ``TRUE`` is
+    true, and a value that is not ``true`` (``maybe``) is false, never a 400 (BUGS.md E13)."""
+
+    def ids(value: str) -> set[str]:
+        params = {"filter": f"read:eq:{value}", "paging": "false"}
+        r = admin.get("/api/messageConversations", params=params)
+        assert r.status_code == 200, r.text
+        return {c["id"] for c in r.json()["messageConversations"]}
+
+    unread, read = ids("false"), ids("true")
+    assert unread and read and not unread & read
+    assert ids("maybe") == unread
+    assert ids("TRUE") == read
+
+
 def test_filter_follow_up(admin: httpx.Client) -> None:
     """dhis2-api.md §1: filter=followUp:eq:true."""
     ids = [

@@ -68,13 +68,15 @@ TRANSLATED_FILTERS = [
     "lastMessage:gt:2024-03-01T10:00:00.000",
     "lastMessage:le:2024-03-01",
     "created:lt:2025",
+    "read:eq:maybe",  # Boolean.valueOf: false, as DHIS2 reads it
+    "followUp:eq:TRUE",
     "messageCount:ge:2",
     "messageCount:like:1",
     "favorite:eq:false",
     "id:$like:A",
 ]
 FALLBACK_FILTERS = ["messages.text:ilike:lorem", "userMessages.user.id:eq:" + IBRAHIM]
-BAD_FILTERS = ["status:eq:BOGUS", "nothing:eq:1", "read:eq:maybe"]
+BAD_FILTERS = ["status:eq:BOGUS", "nothing:eq:1"]
 ORDERS = [
     "lastMessage",
     "subject",
