@@ -13,11 +13,10 @@ import click
 
 from .commands import EnumChoice, Group, check_paging, json_option, jsonl_option, with_client
 from .output import (
-    PagerTotal,
     Progress,
+    collect_listing,
     echo,
     echo_json,
-    echo_json_stream,
     echo_jsonl_stream,
     echo_table,
     emit,
@@ -151,24 +150,17 @@ def list_documents(
 
     check_paging(page, all_pages, limit)
     if all_pages or limit:
-        with Progress(state, "documents fetched:") as progress:
-            total = PagerTotal(limit)
-            stream = client.files.iter_documents(
-                query=query, page_size=page_size or 200, limit=limit, on_pager=total.seen
-            )
-
-            def counted() -> Any:
-                for n, doc in enumerate(stream, 1):
-                    progress.count(n, total.value)
-                    yield doc
-
-            if state.jsonl:
-                echo_jsonl_stream(counted())
-                return
-            if state.json:
-                echo_json_stream(counted())
-                return
-            docs = list(counted())
+        listed = collect_listing(
+            state,
+            "documents fetched:",
+            limit,
+            lambda on_pager: client.files.iter_documents(
+                query=query, page_size=page_size or 200, limit=limit, on_pager=on_pager
+            ),
+        )
+        if listed is None:
+            return
+        docs = listed
         footer = f"total {len(docs)}"
     else:
         result = client.files.list_documents(query=query, page=page or 1, page_size=page_size or 50)

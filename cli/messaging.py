@@ -15,11 +15,10 @@ import click
 
 from .commands import EnumChoice, Group, check_paging, json_option, jsonl_option, with_client
 from .output import (
-    PagerTotal,
     Progress,
+    collect_listing,
     echo,
     echo_json,
-    echo_json_stream,
     echo_jsonl_stream,
     emit,
     info,
@@ -27,7 +26,7 @@ from .output import (
 from .state import AppState
 
 if TYPE_CHECKING:
-    from dhis2w import Client
+    from dhis2w import Client, ConversationFilters
     from dhis2w._names import Recipients
     from dhis2w.models import MessageConversation
 
@@ -241,6 +240,32 @@ def conversation_filter_options(command: F) -> F:
     return command
 
 
+def chosen_filters(
+    client: Client,
+    *,
+    filters: tuple[str, ...],
+    query: str | None,
+    message_type: Any,
+    status: Any,
+    priority: Any,
+    unread: bool,
+    follow_up: bool,
+    assignee: str | None,
+) -> ConversationFilters:
+    """The options of :func:`conversation_filter_options` as the library's filter keywords
+    (a flag not given filters nothing; an assignee may be a username)."""
+    return {
+        "filter": list(filters) or None,
+        "query": query,
+        "message_type": message_type,
+        "status": status,
+        "priority": priority,
+        "unread": True if unread else None,
+        "follow_up": True if follow_up else None,
+        "assignee": client.directory.resolve_users([assignee])[0] if assignee else None,
+    }
+
+
 @messaging.command("list")
 @conversation_filter_options
 @click.option("--order", default="lastMessage:desc", show_default=True, help="DHIS2 order.")
@@ -274,14 +299,17 @@ def list_conversations(
     check_paging(page, all_pages, limit)
 
     criteria: dict[str, Any] = {
-        "filter": list(filters) or None,
-        "query": query,
-        "message_type": message_type,
-        "status": status,
-        "priority": priority,
-        "unread": True if unread else None,
-        "follow_up": True if follow_up else None,
-        "assignee": client.directory.resolve_users([assignee])[0] if assignee else None,
+        **chosen_filters(
+            client,
+            filters=filters,
+            query=query,
+            message_type=message_type,
+            status=status,
+            priority=priority,
+            unread=unread,
+            follow_up=follow_up,
+            assignee=assignee,
+        ),
         "order": order,
     }
     if page_size is not None:
@@ -293,23 +321,16 @@ def list_conversations(
             return
         emit(state, result, show=views.show_page)
         return
-    with Progress(state, "conversations fetched:") as progress:
-        total = PagerTotal(limit)
-        stream = client.messaging.iter_conversations(limit=limit, on_pager=total.seen, **criteria)
-
-        def counted() -> Any:
-            for n, conv in enumerate(stream, 1):
-                progress.count(n, total.value)
-                yield conv
-
-        if state.jsonl:
-            echo_jsonl_stream(counted())
-            return
-        if state.json:
-            echo_json_stream(counted())
-            return
-        conversations = list(counted())
-    views.show_conversations(state, conversations, f"total {len(conversations)}")
+    conversations = collect_listing(
+        state,
+        "conversations fetched:",
+        limit,
+        lambda on_pager: client.messaging.iter_conversations(
+            limit=limit, on_pager=on_pager, **criteria
+        ),
+    )
+    if conversations is not None:
+        views.show_conversations(state, conversations, f"total {len(conversations)}")
 
 
 @messaging.command("get")

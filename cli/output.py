@@ -479,3 +479,31 @@ class Progress:
             )
         else:
             self._draw(fmt_bytes(done))
+
+
+def collect_listing(
+    state: AppState,
+    label: str,
+    limit: int | None,
+    fetch: Callable[[Callable[[Any], None]], Iterable[Any]],
+) -> list[Any] | None:
+    """An ``--all`` listing: ``fetch(on_pager)`` streams the items, counted on the progress
+    line towards the first page's total. ``--jsonl`` and ``--json`` print them here (and
+    ``None`` comes back); otherwise the items come back for a table, the progress line gone.
+    """
+    with Progress(state, label) as progress:
+        total = PagerTotal(limit)
+        stream = fetch(total.seen)
+
+        def counted() -> Iterator[Any]:
+            for n, item in enumerate(stream, 1):
+                progress.count(n, total.value)
+                yield item
+
+        if state.jsonl:
+            echo_jsonl_stream(counted())
+            return None
+        if state.json:
+            echo_json_stream(counted())
+            return None
+        return list(counted())

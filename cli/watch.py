@@ -21,7 +21,7 @@ import click
 from dhis2w._printable import printable
 
 from .commands import with_client
-from .messaging import conversation_filter_options, messaging
+from .messaging import chosen_filters, conversation_filter_options, messaging
 from .output import styled
 from .state import AppState
 
@@ -78,14 +78,17 @@ def watch(
         interval=interval,
         cursor=cursor,
         once=once,
-        filter=list(filters) or None,
-        query=query,
-        message_type=message_type,
-        status=status,
-        priority=priority,
-        unread=True if unread else None,
-        follow_up=True if follow_up else None,
-        assignee=client.directory.resolve_users([assignee])[0] if assignee else None,
+        **chosen_filters(
+            client,
+            filters=filters,
+            query=query,
+            message_type=message_type,
+            status=status,
+            priority=priority,
+            unread=unread,
+            follow_up=follow_up,
+            assignee=assignee,
+        ),
     )
     as_json = jsonl or state.json
     handler = _warnings_on_stderr()
