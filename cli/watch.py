@@ -111,8 +111,11 @@ def watch(
 
 
 def _warnings_on_stderr() -> logging.Handler:
-    """The watcher's retry warnings as ``dhis2w: warning: ...`` lines on stderr."""
-    handler = logging.StreamHandler(sys.stderr)
+    """The watcher's retry warnings as ``dhis2w: warning: ...`` lines on stderr, made
+    printable (they quote the server's error messages)."""
+    from .debuglog import CurrentStderrHandler
+
+    handler = CurrentStderrHandler()
     handler.setFormatter(logging.Formatter("dhis2w: warning: %(message)s"))
     handler.setLevel(logging.WARNING)
     logging.getLogger("dhis2w.watch").addHandler(handler)

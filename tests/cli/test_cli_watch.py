@@ -106,3 +106,20 @@ def test_ctrl_c_stops_with_130_and_keeps_the_cursor(
     assert "Before Ctrl-C: seen" in result.stdout
     again = dhis2("messaging", "watch", "--once", "--cursor-file", str(cursor))
     assert again.stdout == ""  # the event's cursor was kept: nothing repeats
+
+
+def test_retry_warnings_show_server_text_printable(capsys: pytest.CaptureFixture[str]) -> None:
+    """A retried read error quotes the server's message: escapes in it are shown, not run."""
+    import logging
+
+    from dhis2w.cli.watch import _warnings_on_stderr
+
+    handler = _warnings_on_stderr()
+    try:
+        logging.getLogger("dhis2w.watch").warning("HTTP 503: \x1b]0;PWNED\x07 \u202eevil")
+    finally:
+        logging.getLogger("dhis2w.watch").removeHandler(handler)
+    err = capsys.readouterr().err
+    assert err.startswith("dhis2w: warning: HTTP 503:")
+    assert "\x1b" not in err and "\u202e" not in err
+    assert "\\x1b]0;PWNED\\x07" in err and "\\u202e" in err
